@@ -1,0 +1,97 @@
+// Configuration: KEY=VALUE file plus VIF_NAT_DNS_<KEY> environment overrides; every key has a documented default.
+import { VifError } from './errors';
+import { parseScheme, type Scheme } from './scheme';
+
+export const DEFAULT_CONFIG_PATH = '/etc/xen/vif-nat-dns.conf';
+
+export const DEFAULTS = {
+  NETWORK: '10.0.0.0/8',
+  HOSTS_FILE: '/etc/hosts',
+  ETHERS_FILE: '/etc/ethers',
+  LOCK_PATH: '/run/vif-nat-dns.lock',
+  DNSMASQ_PID_FILES: '/run/dnsmasq/dnsmasq.pid /var/run/dnsmasq.pid',
+  DNSMASQ_LEASE_FILE: '/var/lib/misc/dnsmasq.leases',
+  NETDEV: '',
+  LOG_LEVEL: 'info',
+  SYSLOG: 'yes',
+  LOCK_STALE_MS: '3000',
+  LOCK_WAIT_MS: '30000',
+  TAP_ROUTE_METRIC: '10',
+  DHCP_RELEASE: 'yes',
+} as const;
+
+export type ConfigKey = keyof typeof DEFAULTS;
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface Config {
+  readonly scheme: Scheme;
+  readonly hostsFile: string;
+  readonly ethersFile: string;
+  readonly lockPath: string;
+  readonly dnsmasqPidFiles: readonly string[];
+  readonly dnsmasqLeaseFile: string;
+  readonly netdev: string;
+  readonly logLevel: LogLevel;
+  readonly syslog: boolean;
+  readonly lockStaleMs: number;
+  readonly lockWaitMs: number;
+  readonly tapRouteMetric: number;
+  readonly dhcpRelease: boolean;
+}
+
+/** Parse `KEY=VALUE` lines; `#` comments and blank lines ignored; values may be "quoted". Never evaluated. */
+export function parseConfigText(text: string, source: string): Partial<Record<ConfigKey, string>> {
+  const values: Partial<Record<ConfigKey, string>> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const match = /^([A-Z_]+)\s*=\s*(.*)$/.exec(line);
+    if (!match) {
+      throw new VifError('BAD_CONFIG', `${source}:${i + 1}: expected KEY=VALUE, got ${JSON.stringify(line.slice(0, 60))}`, 'fix that line (see templates/vif-nat-dns.conf)', { source, line: i + 1 });
+    }
+    const key = match[1] as ConfigKey;
+    if (!(key in DEFAULTS)) {
+      throw new VifError('BAD_CONFIG', `${source}:${i + 1}: unknown key ${key}`, `known keys: ${Object.keys(DEFAULTS).join(', ')}`, { source, key });
+    }
+    values[key] = match[2]!.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
+  });
+  return values;
+}
+
+function integer(key: ConfigKey, value: string, min: number, max: number): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new VifError('BAD_CONFIG', `${key}=${JSON.stringify(value)} is not an integer in ${min}..${max}`, `fix ${key} in the config file or VIF_NAT_DNS_${key}`, { key, value });
+  }
+  return n;
+}
+
+function flag(key: ConfigKey, value: string): boolean {
+  if (/^(yes|true|1|on)$/i.test(value)) return true;
+  if (/^(no|false|0|off)$/i.test(value)) return false;
+  throw new VifError('BAD_CONFIG', `${key}=${JSON.stringify(value)} is not yes/no`, `set ${key}=yes or ${key}=no`, { key, value });
+}
+
+/** Defaults, then the file, then VIF_NAT_DNS_<KEY> from the environment. */
+export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env: Readonly<Record<string, string | undefined>>): Config {
+  const get = (key: ConfigKey): string => env[`VIF_NAT_DNS_${key}`] ?? fileValues[key] ?? DEFAULTS[key];
+  const level = get('LOG_LEVEL');
+  if (!['error', 'warn', 'info', 'debug'].includes(level)) {
+    throw new VifError('BAD_CONFIG', `LOG_LEVEL=${JSON.stringify(level)} is not error|warn|info|debug`, 'fix LOG_LEVEL', { key: 'LOG_LEVEL', value: level });
+  }
+  return {
+    scheme: parseScheme(get('NETWORK')),
+    hostsFile: get('HOSTS_FILE'),
+    ethersFile: get('ETHERS_FILE'),
+    lockPath: get('LOCK_PATH'),
+    dnsmasqPidFiles: get('DNSMASQ_PID_FILES').split(/[\s:]+/).filter(Boolean),
+    dnsmasqLeaseFile: get('DNSMASQ_LEASE_FILE'),
+    netdev: get('NETDEV'),
+    logLevel: level as LogLevel,
+    syslog: flag('SYSLOG', get('SYSLOG')),
+    lockStaleMs: integer('LOCK_STALE_MS', get('LOCK_STALE_MS'), 2000, 60000),
+    lockWaitMs: integer('LOCK_WAIT_MS', get('LOCK_WAIT_MS'), 100, 600000),
+    tapRouteMetric: integer('TAP_ROUTE_METRIC', get('TAP_ROUTE_METRIC'), 1, 65535),
+    dhcpRelease: flag('DHCP_RELEASE', get('DHCP_RELEASE')),
+  };
+}

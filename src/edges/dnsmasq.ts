@@ -1,0 +1,57 @@
+// dnsmasq: SIGHUP by pid file (checked to really be dnsmasq), lease lookup, and dhcp_release of a lease held by an old MAC.
+import { readFile } from 'node:fs/promises';
+import type { Exec } from './exec';
+
+export type ReloadResult =
+  | { readonly signalled: number; readonly pidFile: string }
+  | { readonly warning: string };
+
+export interface Dnsmasq {
+  reload(): Promise<ReloadResult>;
+  /** MACs holding a lease on `ip` in the lease file (expiry mac ip name clientid). */
+  leaseHolders(ip: string): Promise<string[]>;
+  release(device: string, ip: string, mac: string): Promise<void>;
+}
+
+export function parseLeaseHolders(leases: string, ip: string): string[] {
+  const macs: string[] = [];
+  for (const line of leases.split('\n')) {
+    const [, mac, address] = line.trim().split(/\s+/);
+    if (address === ip && mac) macs.push(mac.toLowerCase());
+  }
+  return macs;
+}
+
+export function createDnsmasq(pidFiles: readonly string[], leaseFile: string, exec: Exec, procRoot = '/proc',
+  kill: (pid: number, signal: NodeJS.Signals) => void = (pid, signal) => process.kill(pid, signal)): Dnsmasq {
+  return {
+    async reload() {
+      const notes: string[] = [];
+      for (const pidFile of pidFiles) {
+        const text = await readFile(pidFile, 'utf8').catch(() => undefined);
+        if (text === undefined) continue;
+        const pid = /^\s*(\d+)\s*$/.test(text) ? Number(text.trim()) : NaN;
+        if (!(pid > 1)) { notes.push(`${pidFile} holds no pid`); continue; }
+        const comm = (await readFile(`${procRoot}/${pid}/comm`, 'utf8').catch(() => '')).trim();
+        if (comm !== 'dnsmasq') {
+          notes.push(`${pidFile} names pid ${pid}, which is ${comm ? `"${comm}", not dnsmasq` : 'not running'} (stale pid file)`);
+          continue;
+        }
+        try {
+          kill(pid, 'SIGHUP');
+          return { signalled: pid, pidFile };
+        } catch (err) {
+          notes.push(`SIGHUP to dnsmasq ${pid} failed: ${(err as Error).message}`);
+        }
+      }
+      const where = notes.length ? notes.join('; ') : `no pid file at ${pidFiles.join(' or ')}`;
+      return { warning: `dnsmasq not reloaded: ${where}; start dnsmasq (or set DNSMASQ_PID_FILES) so guests get DHCP and DNS` };
+    },
+    async leaseHolders(ip) {
+      return parseLeaseHolders(await readFile(leaseFile, 'utf8').catch(() => ''), ip);
+    },
+    async release(device, ip, mac) {
+      await exec('dhcp_release', [device, ip, mac], { check: true });
+    },
+  };
+}

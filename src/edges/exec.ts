@@ -1,0 +1,49 @@
+// Running system commands through execa, with errors that name the command, its exit code and its stderr.
+import { VifError } from '../core/errors';
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Exec {
+  /** Run a command; exit code != 0 is returned, not thrown, unless `check` is set. Spawn failures always throw. */
+  (file: string, args: readonly string[], options?: { input?: string; check?: boolean }): Promise<ExecResult>;
+}
+
+type ExecaFn = typeof import('execa').execa;
+let execaPromise: Promise<ExecaFn> | undefined;
+
+function loadExeca(): Promise<ExecaFn> {
+  execaPromise ??= import('execa').then((module) => module.execa);
+  return execaPromise;
+}
+
+export function commandLine(file: string, args: readonly string[]): string {
+  return [file, ...args].map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : JSON.stringify(part))).join(' ');
+}
+
+export const exec: Exec = async (file, args, options = {}) => {
+  const execa = await loadExeca();
+  const result = await execa(file, [...args], {
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : undefined,
+    reject: false,
+    stripFinalNewline: true,
+    env: { LC_ALL: 'C' },
+    timeout: 20_000,
+  });
+  if (result.failed && result.exitCode === undefined) {
+    const cause = result.cause as NodeJS.ErrnoException | undefined;
+    const missing = cause?.code === 'ENOENT';
+    throw new VifError('NETWORK', `${commandLine(file, args)} could not run: ${missing ? 'command not found' : (result.shortMessage ?? 'killed')}`,
+      missing ? `install the package that provides ${file}` : 'see the log', { command: commandLine(file, args) }, result.cause);
+  }
+  const out = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  if (options.check && out.exitCode !== 0) {
+    throw new VifError('NETWORK', `${commandLine(file, args)} failed with exit code ${out.exitCode}: ${out.stderr.trim().split('\n').slice(0, 3).join(' / ') || '(no stderr)'}`,
+      'see the command\'s message; the hook rolled back what it had changed', { command: commandLine(file, args), exitCode: out.exitCode, stderr: out.stderr, input: options.input });
+  }
+  return out;
+};

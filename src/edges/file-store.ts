@@ -1,0 +1,184 @@
+// Locked, guarded, atomic read-modify-write of /etc/hosts and /etc/ethers: both or neither, nothing half-written, no lost update.
+import * as path from 'node:path';
+import { open, readFile, appendFile, unlink, stat, realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import writeFileAtomic from 'write-file-atomic';
+import { VifError } from '../core/errors';
+import { acquireLock, type LockOptions } from './lock';
+
+export interface Snapshot {
+  readonly hosts: string; // latin1, so every byte survives the round trip
+  readonly ethers: string;
+}
+
+export interface FileUpdate {
+  readonly hosts?: string; // undefined: leave the file alone
+  readonly ethers?: string;
+}
+
+export interface TransactionStats {
+  lockWaitMs: number;
+  attempts: number;
+}
+
+export interface FileStore {
+  /** Read both files without the lock (for listings and dry runs). */
+  read(): Promise<Snapshot>;
+  /** Under the lock: read, let `plan` decide, write what changed; re-run `plan` if a file changed under us. */
+  transact<T>(plan: (snapshot: Snapshot) => Promise<{ update: FileUpdate; result: T }> | { update: FileUpdate; result: T }): Promise<T>;
+  readonly stats: TransactionStats;
+}
+
+export interface FileStoreOptions extends LockOptions {
+  readonly hostsFile: string;
+  readonly ethersFile: string;
+}
+
+interface FileState {
+  readonly content: string;
+  readonly stat?: Stats;
+}
+
+class ConcurrentChange extends Error {}
+
+const MAX_ATTEMPTS = 5;
+
+async function readState(file: string): Promise<FileState> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { content: '' };
+    throw ioError('read', file, err);
+  }
+  try {
+    const [content, fileStat] = await Promise.all([handle.readFile(), handle.stat()]);
+    return { content: content.toString('latin1'), stat: fileStat };
+  } catch (err) {
+    throw ioError('read', file, err);
+  } finally {
+    await handle.close();
+  }
+}
+
+function ioError(op: 'read' | 'write', file: string, err: unknown): VifError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+  const hints: Record<string, string> = {
+    ENOSPC: `free space on the filesystem holding ${path.dirname(file)}; the file was left as it was`,
+    EROFS: `${path.dirname(file)} is read-only; remount it read-write; the file was left as it was`,
+    EACCES: 'run the hook as root',
+    EPERM: `check the file's attributes (lsattr ${file})`,
+  };
+  return new VifError('FILE_IO', `cannot ${op} ${file}: ${code} (${(err as Error).message})`, hints[code] ?? 'check the file and its directory', { file, code }, err);
+}
+
+function sameFile(before: Stats | undefined, now: Stats | undefined): boolean {
+  if (!before || !now) return before === now;
+  return before.ino === now.ino && before.size === now.size && before.mtimeMs === now.mtimeMs && before.ctimeMs === now.ctimeMs;
+}
+
+async function currentStat(file: string): Promise<Stats | undefined> {
+  return stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw ioError('read', file, err);
+  });
+}
+
+/** A directory others can write to would let them plant a symlink at our temp file's name: refuse it. */
+async function assertSafeDirectory(file: string): Promise<void> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
+  const real = await realpath(file).catch(() => file);
+  const dir = path.dirname(real);
+  const dirStat = await stat(dir).catch((err) => { throw ioError('write', file, err); });
+  if (dirStat.uid !== 0 || (dirStat.mode & 0o002) !== 0 || ((dirStat.mode & 0o020) !== 0 && dirStat.gid !== 0)) {
+    throw new VifError('FILE_IO', `refusing to write ${file}: its directory ${dir} is writable by users other than root`,
+      `chmod go-w ${dir}, or configure a path in a root-only directory`, { file, dir, mode: (dirStat.mode & 0o7777).toString(8) });
+  }
+}
+
+export function createFileStore(options: FileStoreOptions): FileStore {
+  const journal = `${options.lockPath}.tmpfiles`;
+  const stats: TransactionStats = { lockWaitMs: 0, attempts: 0 };
+
+  /** Temp files of a writer that was killed mid-write (listed in the journal) are removed by the next holder. */
+  async function sweepTempFiles(): Promise<void> {
+    const listed = await readFile(journal, 'utf8').catch(() => '');
+    if (listed === '') return;
+    const allowed = [options.hostsFile, options.ethersFile].map((file) => path.basename(file));
+    for (const tmp of listed.split('\n').filter(Boolean)) {
+      if (allowed.some((base) => new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+$`).test(path.basename(tmp)))) {
+        await unlink(tmp).catch(() => undefined);
+      }
+    }
+    await unlink(journal).catch(() => undefined);
+  }
+
+  async function writeOne(file: string, content: string, before: Stats | undefined): Promise<void> {
+    if (!sameFile(before, await currentStat(file))) throw new ConcurrentChange(file);
+    await assertSafeDirectory(file);
+    try {
+      await writeFileAtomic(file, Buffer.from(content, 'latin1'), {
+        fsync: true,
+        mode: before ? undefined : 0o644,
+        tmpfileCreated: async (tmp: string) => { await appendFile(journal, `${tmp}\n`, { mode: 0o600 }); },
+      });
+    } catch (err) {
+      throw ioError('write', file, err);
+    }
+  }
+
+  async function attempt<T>(plan: Parameters<FileStore['transact']>[0]): Promise<T> {
+    const lock = await acquireLock(options);
+    stats.lockWaitMs += lock.waitedMs;
+    try {
+      await sweepTempFiles();
+      const [hosts, ethers] = await Promise.all([readState(options.hostsFile), readState(options.ethersFile)]);
+      const { update, result } = await plan({ hosts: hosts.content, ethers: ethers.content });
+      const writes: Array<[string, string, FileState]> = [];
+      if (update.hosts !== undefined && update.hosts !== hosts.content) writes.push([options.hostsFile, update.hosts, hosts]);
+      if (update.ethers !== undefined && update.ethers !== ethers.content) writes.push([options.ethersFile, update.ethers, ethers]);
+      const done: Array<[string, FileState]> = [];
+      try {
+        for (const [file, content, before] of writes) {
+          if (lock.compromised()) throw new ConcurrentChange('lock compromised');
+          await writeOne(file, content, before.stat);
+          done.push([file, before]);
+        }
+      } catch (err) {
+        // put back what this attempt already replaced, so the two files never disagree
+        for (const [file, before] of done.reverse()) {
+          await writeFileAtomic(file, Buffer.from(before.content, 'latin1'), { fsync: true }).catch(() => undefined);
+        }
+        throw err;
+      }
+      await unlink(journal).catch(() => undefined);
+      return result as T;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  return {
+    stats,
+    async read() {
+      const [hosts, ethers] = await Promise.all([readState(options.hostsFile), readState(options.ethersFile)]);
+      return { hosts: hosts.content, ethers: ethers.content };
+    },
+    async transact(plan) {
+      for (let n = 1; ; n++) {
+        stats.attempts = n;
+        try {
+          return await attempt(plan);
+        } catch (err) {
+          if (!(err instanceof ConcurrentChange) || n >= MAX_ATTEMPTS) {
+            if (err instanceof ConcurrentChange) {
+              throw new VifError('FILE_IO', `${err.message} kept changing while we held the lock (${n} attempts)`,
+                'another program rewrites it without vif-nat-dns\'s lock; stop it and retry', { file: err.message });
+            }
+            throw err;
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// The cross-process lock (proper-lockfile) with deliberate settings: bounded jittered retries, short stale time, no throwing timers.
+import * as path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import lockfile from 'proper-lockfile';
+import { VifError } from '../core/errors';
+
+export interface LockOptions {
+  readonly lockPath: string;
+  readonly staleMs: number; // a SIGKILLed holder blocks others at most this long (proper-lockfile clamps to >= 2000)
+  readonly waitMs: number; // give up after this long; stays under libxl's 40 s hotplug timeout
+}
+
+export interface HeldLock {
+  readonly waitedMs: number;
+  readonly attempts: number;
+  /** Set when proper-lockfile found our lock taken over (mtime changed, dir removed): the holder must not write. */
+  compromised(): Error | undefined;
+  release(): Promise<void>;
+}
+
+const FIRST_DELAY_MS = 2;
+const MAX_DELAY_MS = 40;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Exponential back-off from 2 ms to 40 ms, each delay randomised by x0.5..1.5 so waiters do not move in lockstep. */
+export function retryDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 1.5 ** attempt);
+  return base * (0.5 + random());
+}
+
+export async function acquireLock(options: LockOptions): Promise<HeldLock> {
+  const started = Date.now();
+  let compromisedBy: Error | undefined;
+  const settings = {
+    realpath: false, // the lock guards a directory entry that need not exist
+    lockfilePath: options.lockPath,
+    stale: options.staleMs,
+    update: Math.max(1000, Math.floor(options.staleMs / 3)),
+    retries: 0, // retried below, with a deadline and jitter
+    onCompromised: (err: Error) => { compromisedBy = err; },
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const release = await lockfile.lock(options.lockPath, settings);
+      return {
+        waitedMs: Date.now() - started,
+        attempts: attempt + 1,
+        compromised: () => compromisedBy,
+        release: async () => { await release().catch(() => undefined); },
+      };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        await mkdir(path.dirname(options.lockPath), { recursive: true, mode: 0o755 });
+        continue;
+      }
+      if (code !== 'ELOCKED') {
+        throw new VifError('FILE_IO', `cannot take the lock ${options.lockPath}: ${(err as Error).message}`,
+          `check that ${path.dirname(options.lockPath)} is writable by root`, { lockPath: options.lockPath }, err);
+      }
+      const waited = Date.now() - started;
+      if (waited >= options.waitMs) {
+        throw new VifError('LOCK_TIMEOUT', `gave up waiting ${waited} ms for the lock ${options.lockPath}`,
+          `another vif-nat-dns is stuck holding it; if none runs (pgrep -f vif-nat-dns), remove ${options.lockPath}`, { lockPath: options.lockPath, waitedMs: waited });
+      }
+      await sleep(Math.min(retryDelay(attempt), options.waitMs - waited + 1));
+    }
+  }
+}

@@ -1,0 +1,102 @@
+// Routed NAT on a vif: address, host route, proxy ARP, forwarding and one MASQUERADE rule; idempotent, via `ip -batch` and `iptables -w`.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { VifError } from '../core/errors';
+import type { Liveness } from '../core/plan-online';
+import type { Exec } from './exec';
+
+export interface VifAddressing {
+  readonly device: string;
+  readonly vmIp: string;
+  readonly dom0Ip: string;
+  readonly metric?: number; // tap devices get one so the PV vif's route wins
+}
+
+export interface NetworkOps {
+  liveness(ownDevice: string): Promise<Liveness>;
+  deviceExists(device: string): boolean;
+  addressesOn(device: string): Promise<string[]>;
+  rename(device: string, newName: string): Promise<void>;
+  up(vif: VifAddressing): Promise<void>;
+  down(vif: VifAddressing): Promise<void>;
+  /** Make sure one MASQUERADE rule covers `network` out of `uplink`; `serialise` runs the add under the file lock. */
+  ensureMasquerade(network: string, uplink: string, serialise: <T>(fn: () => Promise<T>) => Promise<T>): Promise<'present' | 'added'>;
+  defaultRouteDevice(): Promise<string | undefined>;
+}
+
+/** Parse `ip -4 -o addr show` into address -> device. */
+export function parseAddrShow(output: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const match = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
+    if (match) map.set(match[2]!, match[1]!.replace(/@.*$/, ''));
+  }
+  return map;
+}
+
+/** The interface of the default route in /proc/net/route (destination 00000000), if any. */
+export function parseDefaultRoute(procNetRoute: string): string | undefined {
+  for (const line of procNetRoute.split('\n').slice(1)) {
+    const [iface, destination, , , , , , mask] = line.trim().split(/\s+/);
+    if (iface && destination === '00000000' && mask === '00000000') return iface;
+  }
+  return undefined;
+}
+
+export function createNetworkOps(exec: Exec, procRoot = '/proc', sysRoot = '/sys'): NetworkOps {
+  const sysctl = (path: string, value: string) => writeFile(`${procRoot}/sys/net/ipv4/${path}`, value).catch((err) => {
+    throw new VifError('NETWORK', `cannot set net.ipv4.${path.replace(/\//g, '.')}=${value}: ${(err as Error).message}`, 'is this run as root, in dom0?', { path }, err);
+  });
+  const masqueradeArgs = (op: '-C' | '-A', network: string, uplink: string) =>
+    ['-w', '5', '-t', 'nat', op, 'POSTROUTING', '-s', network, '-o', uplink, '-j', 'MASQUERADE'];
+
+  return {
+    async liveness(ownDevice) {
+      const { stdout } = await exec('ip', ['-4', '-o', 'addr', 'show'], { check: true });
+      return { ownDevice, devicesByAddress: parseAddrShow(stdout) };
+    },
+    deviceExists: (device) => existsSync(`${sysRoot}/class/net/${device}`),
+    async addressesOn(device) {
+      const { stdout, exitCode } = await exec('ip', ['-4', '-o', 'addr', 'show', 'dev', device]);
+      return exitCode === 0 ? [...parseAddrShow(stdout).keys()] : [];
+    },
+    async rename(device, newName) {
+      await exec('ip', ['-batch', '-'], { input: `link set dev ${device} down\nlink set dev ${device} name ${newName}\n`, check: true });
+    },
+    async up(vif) {
+      const metric = vif.metric ? ` metric ${vif.metric}` : '';
+      await exec('ip', ['-batch', '-'], {
+        check: true,
+        input: [
+          `link set dev ${vif.device} up`,
+          `addr replace ${vif.dom0Ip}/32 dev ${vif.device}`,
+          `route replace ${vif.vmIp}/32 dev ${vif.device} src ${vif.dom0Ip}${metric}`,
+        ].join('\n') + '\n',
+      });
+      await sysctl(`conf/${vif.device}/proxy_arp`, '1');
+      const forwarding = await readFile(`${procRoot}/sys/net/ipv4/ip_forward`, 'utf8').catch(() => '0');
+      if (forwarding.trim() !== '1') await sysctl('ip_forward', '1');
+    },
+    async down(vif) {
+      const metric = vif.metric ? ` metric ${vif.metric}` : '';
+      // -force: keep going past what is already gone (offline may run twice)
+      await exec('ip', ['-force', '-batch', '-'], {
+        input: [
+          `route del ${vif.vmIp}/32 dev ${vif.device}${metric}`,
+          `addr del ${vif.dom0Ip}/32 dev ${vif.device}`,
+        ].join('\n') + '\n',
+      });
+    },
+    async ensureMasquerade(network, uplink, serialise) {
+      if ((await exec('iptables', masqueradeArgs('-C', network, uplink))).exitCode === 0) return 'present';
+      return serialise(async () => {
+        if ((await exec('iptables', masqueradeArgs('-C', network, uplink))).exitCode === 0) return 'present' as const;
+        await exec('iptables', masqueradeArgs('-A', network, uplink), { check: true });
+        return 'added' as const;
+      });
+    },
+    async defaultRouteDevice() {
+      return parseDefaultRoute(await readFile(`${procRoot}/net/route`, 'utf8').catch(() => ''));
+    },
+  };
+}

@@ -1,0 +1,21 @@
+// The edges an event handler works through; built for real in main.ts, swappable in tests.
+import type { Config } from '../core/config';
+import type { Dnsmasq } from '../edges/dnsmasq';
+import type { FileStore } from '../edges/file-store';
+import type { Logger } from '../edges/log';
+import type { NetworkOps } from '../edges/network';
+import type { XenStore } from '../edges/xenstore';
+
+export interface HookDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly openXenStore: () => Promise<XenStore>;
+  readonly files: FileStore;
+  readonly net: NetworkOps;
+  readonly dnsmasq: Dnsmasq;
+}
+
+/** Run `fn` under the files' lock without touching the files (serialises rare global changes such as the first MASQUERADE rule). */
+export function underLock(files: FileStore): <T>(fn: () => Promise<T>) => Promise<T> {
+  return (fn) => files.transact(async () => ({ update: {}, result: await fn() }));
+}

@@ -1,0 +1,23 @@
+// --help text of the vif hotplug script.
+export const HOOK_HELP = `vif-nat-dns: Xen vif hotplug script (routed NAT, stable addresses, dnsmasq DHCP/DNS)
+
+Usage (run by the toolstack, not by hand):
+  vif-nat-dns online|offline [type_if=vif]      PV vif (xl; xend passes no type_if)
+  vif-nat-dns add|remove type_if=tap            emulated NIC of an HVM guest (INTERFACE=vif<D>.<N>-emu)
+
+Environment (set by xl/libxl or xend):
+  XENBUS_PATH   backend/vif/<domid>/<devid> (xl, relative to /local/domain/0) or absolute (xend)   required
+  vif           the backend device, vif<domid>.<devid>                                          required for type_if=vif
+  INTERFACE     the emulated NIC's tap device                                                    required for type_if=tap
+  netdev        uplink for MASQUERADE (may be empty: NETDEV from the config, else the default route)
+  XENSTORED_PATH  xenstored's socket (default /run/xenstored/socket, then /dev/xen/xenbus)
+  VIF_NAT_DNS_CONFIG  config file (default /etc/xen/vif-nat-dns.conf); VIF_NAT_DNS_<KEY> overrides a key
+
+online: hostname from the domain name (2nd vif: <name>-2 ...), address from /etc/hosts or the lowest free
+  machine number (10.<machine>.<y>, dom0 side y|128), "MAC IP" in /etc/ethers, SIGHUP dnsmasq, address +
+  host route + proxy ARP on the vif, IPv4 forwarding, MASQUERADE; writes hotplug-status=connected.
+offline: removes the route, address and /etc/ethers line; /etc/hosts keeps the name's address.
+
+Exit status: 0 success (and always for offline/remove); 1 failure (hotplug-error and hotplug-status=error
+written to xenstore); 2 usage error.
+`;

@@ -1,0 +1,60 @@
+// Entry point of the vif hotplug script: parse the invocation, build the edges, run the event, map the outcome to an exit code.
+import { parseInvocation } from './invocation';
+import { HOOK_HELP } from './help';
+import { describeError, isVifError } from '../core/errors';
+import { loadConfig } from '../edges/config-file';
+import { createLogger, type Logger } from '../edges/log';
+import { openXenStore } from '../edges/xenstore';
+import { createFileStore } from '../edges/file-store';
+import { createNetworkOps } from '../edges/network';
+import { createDnsmasq } from '../edges/dnsmasq';
+import { exec } from '../edges/exec';
+import { online } from './online';
+import { offline } from './offline';
+import type { HookDeps } from './deps';
+
+const TAG = 'vif-nat-dns';
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let log: Logger = createLogger(TAG, 'info', false);
+  let event;
+  try {
+    event = parseInvocation(argv, env);
+  } catch (err) {
+    log.error(describeError(err));
+    return 2;
+  }
+  if (event.kind === 'help') {
+    process.stdout.write(HOOK_HELP);
+    return 0;
+  }
+  if (event.kind === 'noop') {
+    return 0;
+  }
+  const started = performance.now();
+  try {
+    const config = loadConfig(env);
+    log = createLogger(TAG, config.logLevel, config.syslog);
+    const deps: HookDeps = {
+      config,
+      log,
+      openXenStore: () => openXenStore(env),
+      files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs, waitMs: config.lockWaitMs }),
+      net: createNetworkOps(exec),
+      dnsmasq: createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec),
+    };
+    const took = () => `${Math.round(performance.now() - started)} ms, lock wait ${deps.files.stats.lockWaitMs} ms`;
+    if (event.kind === 'up') {
+      const result = await online(event, deps);
+      log.info(`${event.command} ${result.device}: ${result.hostname} ${result.vmIp} (${result.mac}), dom0 side ${result.dom0Ip}; ${took()}`);
+    } else {
+      const result = await offline(event, deps);
+      log.info(`${event.command} ${result.device}: ${result.vmIp ?? 'no managed address'}, removed ${result.removedEthersLines.length} ethers line(s)${result.problems.length ? `, ${result.problems.length} problem(s)` : ''}; ${took()}`);
+    }
+    return 0;
+  } catch (err) {
+    log.error(`${event.command} ${event.device} failed: ${describeError(err)}`);
+    if (!isVifError(err) && err instanceof Error && err.stack) log.debug(err.stack);
+    return event.kind === 'down' ? 0 : 1;
+  }
+}

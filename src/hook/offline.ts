@@ -1,0 +1,67 @@
+// The offline (and tap remove) event: idempotent, tolerant of anything already gone, never blocks teardown; /etc/hosts is never touched.
+import { planOffline } from '../core/plan-offline';
+import { parseHosts } from '../core/hosts-file';
+import { parseEthers, renderEthers } from '../core/ethers-file';
+import { normalizeMac } from '../core/mac';
+import { describeError } from '../core/errors';
+import { readBackend, type BackendInfo } from './backend';
+import type { HookDeps } from './deps';
+import type { UpEvent } from './online';
+
+export interface OfflineOutcome {
+  readonly device: string;
+  readonly vmIp?: string;
+  readonly removedEthersLines: readonly string[];
+  readonly problems: readonly string[];
+}
+
+export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOutcome> {
+  const { config, net, files, dnsmasq, log } = deps;
+  const problems: string[] = [];
+  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      problems.push(`${what}: ${describeError(err)}`);
+      return undefined;
+    }
+  };
+
+  const info = await attempt('reading xenstore', async () => {
+    const xs = await deps.openXenStore();
+    try {
+      return await readBackend(xs, event.xenbusPath, { needName: true, strict: false });
+    } finally {
+      xs.close();
+    }
+  }) ?? ({ y: yFromPath(event.xenbusPath) } as Partial<BackendInfo>);
+
+  const device = [event.device, info.vifname].find((name) => name && net.deviceExists(name)) ?? event.device;
+  const present = net.deviceExists(device);
+  const dom0Ips = present ? (await attempt('listing addresses', () => net.addressesOn(device))) ?? [] : [];
+  const liveness = (await attempt('listing live vifs', () => net.liveness(device))) ?? { ownDevice: device, devicesByAddress: new Map() };
+
+  const plan = await attempt('updating /etc/ethers', () => files.transact((snapshot) => {
+    const result = planOffline(config.scheme, parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), {
+      domainName: info.domainName, y: info.y ?? 1, mac: info.macText ? normalizeMac(info.macText) : undefined, dom0IpsOnDevice: dom0Ips,
+    }, liveness);
+    return { update: { ethers: result.removedEthersLines.length > 0 ? renderEthers(result.ethers) : undefined }, result };
+  }));
+
+  if (present && plan?.vmIp && plan.dom0Ip) {
+    await attempt(`removing the route and address from ${device}`, () =>
+      net.down({ device, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip!, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined }));
+  }
+  if (plan && plan.removedEthersLines.length > 0) {
+    const reload = await dnsmasq.reload();
+    if ('warning' in reload) log.warn(reload.warning);
+  }
+  for (const line of plan?.keptForLiveVif ?? []) log.warn(`kept "${line}" in /etc/ethers: another running vif holds that address`);
+  for (const problem of problems) log.warn(problem);
+  return { device, vmIp: plan?.vmIp, removedEthersLines: plan?.removedEthersLines ?? [], problems };
+}
+
+function yFromPath(xenbusPath: string): number {
+  const devid = Number(/\/(\d+)$/.exec(xenbusPath)?.[1] ?? 0);
+  return devid >= 0 && devid <= 126 ? devid + 1 : 1;
+}

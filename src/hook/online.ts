@@ -1,0 +1,133 @@
+// The online (and tap add) event: plan the files under the lock, configure routed NAT, reload dnsmasq, report connected; roll back on failure.
+import { changesFiles, planOnline, type Liveness, type OnlinePlan } from '../core/plan-online';
+import { revertChange } from '../core/plan-revert';
+import { parseHosts, renderHosts } from '../core/hosts-file';
+import { parseEthers, renderEthers } from '../core/ethers-file';
+import { parseGuestMac } from '../core/mac';
+import { describeError, VifError } from '../core/errors';
+import { readBackend } from './backend';
+import { underLock, type HookDeps } from './deps';
+import type { VifAddressing } from '../edges/network';
+
+export interface UpEvent {
+  readonly typeIf: 'vif' | 'tap';
+  readonly xenbusPath: string;
+  readonly device: string;
+  readonly netdev: string;
+}
+
+export interface OnlineOutcome {
+  readonly hostname: string;
+  readonly vmIp: string;
+  readonly dom0Ip: string;
+  readonly device: string;
+  readonly mac: string;
+  readonly notes: readonly string[];
+}
+
+type Undo = () => Promise<unknown>;
+
+export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutcome> {
+  const { config, net, files, dnsmasq, log } = deps;
+  const xs = await deps.openXenStore();
+  const undo: Undo[] = [];
+  try {
+    const info = await readBackend(xs, event.xenbusPath, { needName: true, strict: true });
+    const mac = parseGuestMac(info.macText);
+    const device = await chooseDevice(event, info.vifname, deps, undo);
+
+    let liveness: Liveness | undefined;
+    const plan = await files.transact(async (snapshot) => {
+      const hosts = parseHosts(snapshot.hosts);
+      const ethers = parseEthers(snapshot.ethers);
+      const request = { domainName: info.domainName!, y: info.y, mac, pinnedIp: info.pinnedIp };
+      let result = planOnline(config.scheme, hosts, ethers, request, liveness);
+      if (result.kind === 'needs-liveness') {
+        liveness = await net.liveness(device);
+        result = planOnline(config.scheme, hosts, ethers, request, liveness);
+      }
+      if (result.kind !== 'plan') throw new Error('planOnline asked for liveness twice');
+      const changed = changesFiles(result.plan);
+      return {
+        result: result.plan,
+        update: { hosts: changed.hosts ? renderHosts(result.plan.hosts) : undefined, ethers: changed.ethers ? renderEthers(result.plan.ethers) : undefined },
+      };
+    });
+    undo.push(() => revertFiles(plan, deps));
+
+    const { vmIp, dom0Ip, hostname } = plan.allocation;
+    const vif: VifAddressing = { device, vmIp, dom0Ip, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined };
+    const hadAddress = (await net.addressesOn(device)).includes(dom0Ip);
+    if (!hadAddress) undo.push(() => net.down(vif));
+    await net.up(vif);
+
+    const notes: string[] = [];
+    const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
+    if (uplink) {
+      if ((await net.ensureMasquerade(config.scheme.text, uplink, underLock(files))) === 'added') notes.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
+    } else {
+      notes.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');
+    }
+
+    const reload = await dnsmasq.reload();
+    if ('warning' in reload) notes.push(reload.warning);
+
+    if (config.dhcpRelease) {
+      const holders = new Set([...plan.displacedMacs, ...(await dnsmasq.leaseHolders(vmIp))]);
+      holders.delete(mac);
+      for (const holder of holders) {
+        try {
+          await dnsmasq.release(device, vmIp, holder);
+          notes.push(`released ${holder}'s lease on ${vmIp}`);
+        } catch (err) {
+          notes.push(`could not release ${holder}'s lease on ${vmIp}: ${describeError(err)}`);
+        }
+      }
+    }
+
+    if (event.typeIf === 'vif') await xs.write(`${event.xenbusPath}/hotplug-status`, 'connected');
+    for (const note of notes) (note.startsWith('dnsmasq not') || note.startsWith('no uplink') || note.startsWith('could not') ? log.warn : log.info)(note);
+    return { hostname, vmIp, dom0Ip, device, mac, notes };
+  } catch (err) {
+    for (const step of undo.reverse()) {
+      await step().catch((undoErr) => log.error(`rollback step failed: ${describeError(undoErr)}`));
+    }
+    if (event.typeIf === 'vif') await reportError(xs, event.xenbusPath, describeError(err), log);
+    throw err;
+  } finally {
+    xs.close();
+  }
+}
+
+/** The device to configure: the vif itself, or its `vifname`, renamed now unless that name belongs to another device. */
+async function chooseDevice(event: UpEvent, vifname: string | undefined, deps: HookDeps, undo: Undo[]): Promise<string> {
+  if (event.typeIf !== 'vif' || !vifname || vifname === event.device) return event.device;
+  const vifExists = deps.net.deviceExists(event.device);
+  const nameExists = deps.net.deviceExists(vifname);
+  if (!vifExists && nameExists) return vifname; // renamed by an earlier online
+  if (nameExists) {
+    throw new VifError('VIFNAME_TAKEN', `cannot rename ${event.device} to ${vifname}: a device of that name already exists`,
+      `pick another vifname= for this vif, or remove the other device (ip link show ${vifname})`, { device: event.device, vifname });
+  }
+  await deps.net.rename(event.device, vifname);
+  undo.push(() => deps.net.rename(vifname, event.device));
+  return vifname;
+}
+
+async function revertFiles(plan: OnlinePlan, deps: HookDeps): Promise<void> {
+  if (!changesFiles(plan).hosts && !changesFiles(plan).ethers) return;
+  await deps.files.transact((snapshot) => {
+    const reverted = revertChange(parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), plan);
+    return { update: { hosts: renderHosts(reverted.hosts), ethers: renderEthers(reverted.ethers) }, result: undefined };
+  });
+  await deps.dnsmasq.reload();
+}
+
+async function reportError(xs: { write(path: string, value: string): Promise<void> }, xenbusPath: string, message: string, log: HookDeps['log']): Promise<void> {
+  try {
+    await xs.write(`${xenbusPath}/hotplug-error`, message.slice(0, 2000));
+    await xs.write(`${xenbusPath}/hotplug-status`, 'error');
+  } catch (err) {
+    log.error(`could not report the failure to xenstore: ${describeError(err)}`);
+  }
+}

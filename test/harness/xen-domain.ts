@@ -1,0 +1,45 @@
+// Populates the test xenstored as libxl (or xend) does for a domain's vif, and builds the hook's environment for it.
+import type { FakeXenstored } from './fake-xenstored';
+
+export interface VifSpec {
+  readonly domid: number;
+  readonly devid: number;
+  readonly name: string;
+  readonly mac: string;
+  readonly ip?: string;
+  readonly vifname?: string;
+  readonly toolstack?: 'xl' | 'xend';
+}
+
+export function backendPath(spec: Pick<VifSpec, 'domid' | 'devid'>): string {
+  return `/local/domain/0/backend/vif/${spec.domid}/${spec.devid}`;
+}
+
+/** The nodes libxl writes for a vif (libxl_nic.c), plus the domain's name; xend also writes `domain` under the backend. */
+export function populateVif(xs: FakeXenstored, spec: VifSpec): void {
+  const be = backendPath(spec);
+  const nodes: Record<string, string> = {
+    'frontend-id': String(spec.domid), handle: String(spec.devid), mac: spec.mac, script: '/etc/xen/scripts/vif-nat-dns',
+    online: '1', state: '2', type: 'vif_ioemu', bridge: '', gatewaydev: '', 'hotplug-status': '',
+    frontend: `/local/domain/${spec.domid}/device/vif/${spec.devid}`,
+  };
+  if (spec.ip !== undefined) nodes.ip = spec.ip;
+  if (spec.vifname !== undefined) nodes.vifname = spec.vifname;
+  if (spec.toolstack === 'xend') nodes.domain = spec.name;
+  for (const [node, value] of Object.entries(nodes)) xs.write(`${be}/${node}`, value);
+  if (spec.toolstack !== 'xend') xs.write(`/local/domain/${spec.domid}/name`, spec.name);
+  xs.write(`/local/domain/${spec.domid}/device/vif/${spec.devid}/mac`, spec.mac);
+}
+
+/** argv and environment exactly as libxl (libxl_linux.c) or xend's udev rule runs the script. */
+export function hookInvocation(spec: VifSpec, command: 'online' | 'offline', socketPath: string, netdev = ''): { args: string[]; env: Record<string, string> } {
+  const xend = spec.toolstack === 'xend';
+  const env: Record<string, string> = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    XENSTORED_PATH: socketPath,
+    XENBUS_PATH: xend ? backendPath(spec) : `backend/vif/${spec.domid}/${spec.devid}`,
+    vif: `vif${spec.domid}.${spec.devid}`,
+  };
+  if (!xend) Object.assign(env, { script: '/etc/xen/scripts/vif-nat-dns', XENBUS_TYPE: 'vif', XENBUS_BASE_PATH: 'backend', netdev });
+  return { args: xend ? [command] : [command, 'type_if=vif'], env };
+}

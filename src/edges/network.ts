@@ -43,7 +43,7 @@ export function parseDefaultRoute(procNetRoute: string): string | undefined {
   return undefined;
 }
 
-export function createNetworkOps(exec: Exec, procRoot = '/proc', sysRoot = '/sys'): NetworkOps {
+export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
   const sysctl = (path: string, value: string) => writeFile(`${procRoot}/sys/net/ipv4/${path}`, value).catch((err) => {
     throw new VifError('NETWORK', `cannot set net.ipv4.${path.replace(/\//g, '.')}=${value}: ${(err as Error).message}`, 'is this run as root, in dom0?', { path }, err);
   });
@@ -55,7 +55,8 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc', sysRoot = '/sys
       const { stdout } = await exec('ip', ['-4', '-o', 'addr', 'show'], { check: true });
       return { ownDevice, devicesByAddress: parseAddrShow(stdout) };
     },
-    deviceExists: (device) => existsSync(`${sysRoot}/class/net/${device}`),
+    // /proc/sys/net follows the caller's network namespace (sysfs follows whoever mounted it)
+    deviceExists: (device) => existsSync(`${procRoot}/sys/net/ipv4/conf/${device}`),
     async addressesOn(device) {
       const { stdout, exitCode } = await exec('ip', ['-4', '-o', 'addr', 'show', 'dev', device]);
       return exitCode === 0 ? [...parseAddrShow(stdout).keys()] : [];

@@ -1,0 +1,211 @@
+// A believable dom0 without Xen: namespaced dom0 (private /etc, /run, leases), a lan, domUs on veth "vifs", real dnsmasq, a test xenstored.
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { check, daemon, run, type Daemon, type RunResult } from './processes';
+import { startFakeXenstored, type FakeXenstored } from './fake-xenstored';
+import { hookInvocation, populateVif, type VifSpec } from './xen-domain';
+
+export const REPO = resolve(__dirname, '..', '..');
+export const HOOK = join(REPO, 'hooks', 'vif-nat-dns');
+export const DOMAIN = 'xen.internal';
+export const UPLINK = 'eth0';
+export const DOM0_UPLINK_IP = '192.0.2.1';
+export const LAN_IP = '192.0.2.2';
+export const LAN_PORT = 8080;
+
+export interface Namespace {
+  readonly pid: number;
+  readonly holder: Daemon;
+}
+
+export interface Guest {
+  readonly domid: number;
+  readonly name: string;
+  readonly ns: Namespace;
+  readonly vifs: VifSpec[];
+}
+
+export interface Lease {
+  readonly ip: string;
+  readonly router: string;
+  readonly mask: string;
+  readonly dns: string;
+}
+
+export interface SandboxOptions {
+  readonly etcSize?: string; // tmpfs size of dom0's /etc copy (small to simulate a full disk)
+}
+
+const SETUP_DOM0 = `set -e
+mount -t tmpfs -o size="$ETC_SIZE",mode=755 vnd-etc "$STAGE"
+cp -a /etc/. "$STAGE"/ 2>/dev/null || cp -a /etc/. "$STAGE"/
+mount --bind "$STAGE" /etc
+mount -t tmpfs -o mode=755 vnd-run /run
+mkdir -p /run/dnsmasq /run/lock
+mount -t tmpfs -o mode=755 vnd-misc /var/lib/misc
+mount -t sysfs vnd-sys /sys
+ip link set lo up
+echo "ready $$"
+exec sleep infinity`;
+
+const SETUP_PLAIN = 'ip link set lo up; echo "ready $$"; exec sleep infinity';
+
+export class Sandbox {
+  readonly dir: string;
+  readonly xs: FakeXenstored;
+  readonly dom0: Namespace;
+  readonly lan: Namespace;
+  private readonly guests = new Map<number, Guest>();
+  private dnsmasqDaemon?: Daemon;
+  private lanServer?: Daemon;
+
+  private constructor(dir: string, xs: FakeXenstored, dom0: Namespace, lan: Namespace) {
+    this.dir = dir;
+    this.xs = xs;
+    this.dom0 = dom0;
+    this.lan = lan;
+  }
+
+  static async create(options: SandboxOptions = {}): Promise<Sandbox> {
+    const dir = mkdtempSync(join(tmpdir(), 'vnd-sandbox-'));
+    const stage = join(dir, 'etc');
+    mkdirSync(stage);
+    const cleanup: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+    try {
+      const xs = await startFakeXenstored(join(dir, 'xenstored.socket'));
+      cleanup.unshift(() => xs.close());
+      const dom0 = await holder(['--net', '--mount', '--propagation', 'private'], SETUP_DOM0, { STAGE: stage, ETC_SIZE: options.etcSize ?? '16m' });
+      cleanup.unshift(() => dom0.holder.stop());
+      const lan = await holder(['--net'], SETUP_PLAIN);
+      cleanup.unshift(() => lan.holder.stop());
+      const box = new Sandbox(dir, xs, dom0, lan);
+      await box.wireLan();
+      return box;
+    } catch (err) {
+      for (const step of cleanup) await step();
+      throw err;
+    }
+  }
+
+  /** Run a command in dom0 (its network and its private mounts). */
+  inDom0(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+    return run('nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', ...args], options);
+  }
+
+  inNet(ns: Namespace, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    return run('nsenter', ['-t', String(ns.pid), '-n', '--', ...args], options);
+  }
+
+  async dom0File(path: string): Promise<string> {
+    const result = await this.inDom0(['cat', path]);
+    return result.code === 0 ? result.stdout : '';
+  }
+
+  async writeDom0File(path: string, content: string): Promise<void> {
+    await checkResult(this.inDom0(['sh', '-c', 'cat > "$1"', 'sh', path], { input: content }), `write ${path}`);
+  }
+
+  private async wireLan(): Promise<void> {
+    await checkResult(this.inDom0(['ip', 'link', 'add', UPLINK, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(this.lan.pid)]), 'uplink veth');
+    await checkResult(this.inDom0(['ip', '-batch', '-'], { input: `addr add ${DOM0_UPLINK_IP}/24 dev ${UPLINK}\nlink set ${UPLINK} up\nroute add default via ${LAN_IP}\n` }), 'dom0 uplink');
+    await checkResult(this.inNet(this.lan, ['ip', '-batch', '-'], { input: `addr add ${LAN_IP}/24 dev eth0\nlink set eth0 up\n` }), 'lan side');
+    // the "outside world": answers each TCP connection with the address it came from
+    const server = 'require("net").createServer((s)=>s.end(s.remoteAddress+"\\n")).listen(' + LAN_PORT + ',"' + LAN_IP + '",()=>console.log("listening"))';
+    this.lanServer = daemon('nsenter', ['-t', String(this.lan.pid), '-n', '--', process.execPath, '-e', server]);
+    await this.lanServer.waitFor(/listening/);
+  }
+
+  /** Real dnsmasq in dom0 from the shipped template, as Debian's unit runs it (pid file in /run/dnsmasq). */
+  async startDnsmasq(): Promise<void> {
+    await checkResult(this.inDom0(['sh', '-c', `mkdir -p /etc/dnsmasq.d && cp "$1" /etc/dnsmasq.d/vif-nat-dns.conf`, 'sh', join(REPO, 'templates', 'dnsmasq.conf')]), 'install dnsmasq template');
+    this.dnsmasqDaemon = daemon('nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', 'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null',
+      '--conf-dir=/etc/dnsmasq.d,*.conf', '--pid-file=/run/dnsmasq/dnsmasq.pid', '--log-facility=-', '--log-dhcp']);
+    await this.dnsmasqDaemon.waitFor(/started, version/);
+    for (let i = 0; i < 100 && (await this.dom0File('/run/dnsmasq/dnsmasq.pid')) === ''; i++) await sleep(20);
+  }
+
+  async stopDnsmasq(): Promise<void> {
+    await this.dnsmasqDaemon?.stop();
+    this.dnsmasqDaemon = undefined;
+  }
+
+  dnsmasqLog(): string {
+    return this.dnsmasqDaemon?.output() ?? '';
+  }
+
+  /** A domU with one veth per vif: dom0 end named vif<domid>.<devid> (MAC fe:ff:ff:ff:ff:ff as netback uses), guest end eth<devid> with the VM's MAC. */
+  async addGuest(domid: number, name: string, macs: readonly string[], extra: Partial<VifSpec> = {}): Promise<Guest> {
+    const ns = await holder(['--net'], SETUP_PLAIN);
+    const vifs = macs.map((mac, devid) => ({ domid, devid, name, mac, ...extra }));
+    const batch = vifs.map((vif) => `link add vif${domid}.${vif.devid} address fe:ff:ff:ff:ff:ff type veth peer name eth${vif.devid} address ${vif.mac} netns ${ns.pid}`).join('\n') + '\n';
+    await checkResult(this.inDom0(['ip', '-batch', '-'], { input: batch }), `veths of ${name}`);
+    for (const vif of vifs) populateVif(this.xs, vif);
+    const guest = { domid, name, ns, vifs };
+    this.guests.set(domid, guest);
+    return guest;
+  }
+
+  /** Destroy a guest as Xen does: the vif devices and the domain's xenstore nodes go away. */
+  async destroyGuest(guest: Guest): Promise<void> {
+    await guest.ns.holder.stop(); // its veth ends die with the namespace, taking the dom0 ends along
+    this.xs.rm(`/local/domain/0/backend/vif/${guest.domid}`);
+    this.xs.rm(`/local/domain/${guest.domid}`);
+    this.guests.delete(guest.domid);
+  }
+
+  /** Run the compiled hook in dom0 as libxl (or xend) runs it. */
+  runHook(vif: VifSpec, command: 'online' | 'offline', extraEnv: Record<string, string> = {}): Promise<RunResult> {
+    const { args, env } = hookInvocation(vif, command, this.xs.socketPath);
+    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...extraEnv }, timeoutMs: 45_000 });
+  }
+
+  async dhcp(guest: Guest, devid = 0): Promise<Lease | undefined> {
+    const iface = `eth${devid}`;
+    const result = await this.inNet(guest.ns, ['sh', '-c', 'ip link set "$1" up && exec udhcpc -i "$1" -f -q -n -t 5 -T 1 -A 1 -s "$2"', 'sh', iface, join(REPO, 'test', 'harness', 'udhcpc-script.sh')], { timeoutMs: 15_000 });
+    const match = /LEASE ip=(\S*) mask=(\S*) router=(\S*) dns=(\S*)/.exec(result.stdout);
+    return match ? { ip: match[1]!, mask: match[2]!, router: match[3]!, dns: match[4]! } : undefined;
+  }
+
+  async dig(guest: Guest, server: string, name: string): Promise<string> {
+    const result = await this.inNet(guest.ns, ['dig', '+short', '+time=1', '+tries=3', `@${server}`, name, 'A']);
+    return result.stdout.trim();
+  }
+
+  /** What the lan server saw as our source address, or '' when unreachable. */
+  async egress(guest: Guest): Promise<string> {
+    const result = await this.inNet(guest.ns, ['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${LAN_IP}/${LAN_PORT} && cat <&3`]);
+    return result.stdout.trim();
+  }
+
+  async destroy(): Promise<void> {
+    for (const guest of this.guests.values()) await guest.ns.holder.stop();
+    this.guests.clear();
+    await this.stopDnsmasq();
+    await this.lanServer?.stop();
+    await this.lan.holder.stop();
+    await this.dom0.holder.stop();
+    await this.xs.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function holder(unshareArgs: readonly string[], script: string, env: Record<string, string> = {}): Promise<Namespace> {
+  const d = daemon('unshare', [...unshareArgs, '--kill-child=KILL', '--', 'sh', '-c', script], { env: { ...process.env, ...env } });
+  try {
+    const match = await d.waitFor(/ready (\d+)/);
+    return { pid: Number(match[1]), holder: d };
+  } catch (err) {
+    await d.stop();
+    throw err;
+  }
+}
+
+async function checkResult(promise: Promise<RunResult>, what: string): Promise<RunResult> {
+  const result = await promise;
+  if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}): ${result.stderr.trim()}`);
+  return result;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { check };

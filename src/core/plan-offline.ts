@@ -47,9 +47,10 @@ export function planOffline(scheme: Scheme, hosts: HostsFile, ethers: EthersFile
   const kept: string[] = [];
   for (const entry of ethers.entries) {
     if (entry.ipv4 === undefined || decode(scheme, entry.ipv4)?.side !== 'vm') continue;
-    const ours = request.mac !== undefined
-      ? entry.mac === request.mac && (vmIp === undefined || entry.ipv4 === vmIp)
-      : entry.ipv4 === vmIp;
+    // exact fields: our MAC at our address; with no name and no address to go by, our MAC at any managed address
+    const ours = vmIp !== undefined
+      ? entry.ipv4 === vmIp && (request.mac === undefined || entry.mac === request.mac)
+      : hostname === undefined && request.mac !== undefined && entry.mac === request.mac;
     if (!ours) continue;
     if (liveHolder(scheme, liveness, entry.ipv4)) { kept.push(ethers.lines[entry.index]!.text); continue; }
     remove.add(entry.index);

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Bundle entry of the hook: run main() on the process's own argv and environment, then exit with its code.
 import { main } from './main';
 

@@ -154,10 +154,19 @@ export class Sandbox {
     this.guests.delete(guest.domid);
   }
 
+  guest(domid: number): Guest {
+    const guest = this.guests.get(domid);
+    if (!guest) throw new Error(`no guest with domid ${domid}`);
+    return guest;
+  }
+
+  /** Environment added to every hook run (e.g. VIF_NAT_DNS_* overrides). */
+  hookEnv: Record<string, string> = {};
+
   /** Run the compiled hook in dom0 as libxl (or xend) runs it. */
   runHook(vif: VifSpec, command: 'online' | 'offline', extraEnv: Record<string, string> = {}): Promise<RunResult> {
     const { args, env } = hookInvocation(vif, command, this.xs.socketPath);
-    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...extraEnv }, timeoutMs: 45_000 });
+    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...this.hookEnv, ...extraEnv }, timeoutMs: 45_000 });
   }
 
   async dhcp(guest: Guest, devid = 0): Promise<Lease | undefined> {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { buildConfig, DEFAULTS, parseConfigText } from '../../src/core/config';
+
+describe('config', () => {
+  it('defaults match the documented ones', () => {
+    const config = buildConfig({}, {});
+    expect(config.scheme.text).toBe(DEFAULTS.NETWORK);
+    expect(config.hostsFile).toBe('/etc/hosts');
+    expect(config.ethersFile).toBe('/etc/ethers');
+    expect(config.dnsmasqPidFiles).toEqual(['/run/dnsmasq/dnsmasq.pid', '/var/run/dnsmasq.pid']);
+    expect(config.lockStaleMs).toBe(3000);
+    expect(config.syslog).toBe(true);
+  });
+
+  it('file values, then environment overrides', () => {
+    const file = parseConfigText('# comment\n\nNETWORK=10.198.0.0/16\nHOSTS_FILE="/srv/hosts"\nSYSLOG = no\n', 'test.conf');
+    const config = buildConfig(file, { VIF_NAT_DNS_HOSTS_FILE: '/tmp/hosts' });
+    expect(config.scheme.text).toBe('10.198.0.0/16');
+    expect(config.hostsFile).toBe('/tmp/hosts');
+    expect(config.syslog).toBe(false);
+  });
+
+  it.each([
+    ['NETWORK=$(reboot)', /managed network/],
+    ['network=10.0.0.0/8', /expected KEY=VALUE/],
+    ['FOO=1', /unknown key FOO/],
+    ['LOCK_STALE_MS=500', /2000\.\.60000/],
+    ['SYSLOG=maybe', /yes\/no/],
+    ['LOG_LEVEL=loud', /error\|warn\|info\|debug/],
+  ])('refuses %j with the line or key named', (text, error) => {
+    expect(() => buildConfig(parseConfigText(text, 'x.conf'), {})).toThrow(error);
+  });
+});

@@ -1,0 +1,75 @@
+// The locked, guarded, atomic file store on a real filesystem: concurrency inside one process, rollback of a half-done pair, temp-file sweeping.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, statSync, chmodSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFileStore } from '../../src/edges/file-store';
+
+let dir: string;
+const store = (overrides: Partial<Parameters<typeof createFileStore>[0]> = {}) => createFileStore({
+  hostsFile: join(dir, 'hosts'), ethersFile: join(dir, 'ethers'), lockPath: join(dir, 'lock'), staleMs: 2000, waitMs: 10_000, ...overrides,
+});
+
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'vnd-fs-')); chmodSync(dir, 0o755); });
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('file store', () => {
+  it('reads missing files as empty and creates them 0644', async () => {
+    await store().transact((snap) => ({ update: { hosts: `${snap.hosts}a\n`, ethers: `${snap.ethers}b\n` }, result: null }));
+    expect(readFileSync(join(dir, 'hosts'), 'utf8')).toBe('a\n');
+    expect(statSync(join(dir, 'ethers')).mode & 0o777).toBe(0o644);
+  });
+
+  it('keeps mode, writes through a symlink and preserves non-UTF-8 bytes', async () => {
+    writeFileSync(join(dir, 'real-hosts'), Buffer.from([0xff, 0xfe, 0x0a]));
+    chmodSync(join(dir, 'real-hosts'), 0o640);
+    symlinkSync('real-hosts', join(dir, 'hosts'));
+    await store().transact((snap) => ({ update: { hosts: `${snap.hosts}x\n` }, result: null }));
+    expect(readFileSync(join(dir, 'real-hosts'))).toEqual(Buffer.from([0xff, 0xfe, 0x0a, 0x78, 0x0a]));
+    expect(statSync(join(dir, 'real-hosts')).mode & 0o777).toBe(0o640);
+    expect(existsSync(join(dir, 'hosts'))).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['hosts', 'real-hosts']);
+  });
+
+  it('serialises 40 concurrent read-modify-writes without losing one', async () => {
+    await Promise.all(Array.from({ length: 40 }, (_, i) =>
+      store().transact((snap) => ({ update: { hosts: `${snap.hosts}line ${i}\n` }, result: null }))));
+    const lines = readFileSync(join(dir, 'hosts'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(40);
+    expect(new Set(lines).size).toBe(40);
+  });
+
+  it('re-plans when the file changed under a holder (a writer that ignored the lock)', async () => {
+    writeFileSync(join(dir, 'hosts'), 'old\n');
+    let calls = 0;
+    await store().transact((snap) => {
+      calls++;
+      if (calls === 1) writeFileSync(join(dir, 'hosts'), 'someone else\n');
+      return { update: { hosts: `${snap.hosts}mine\n` }, result: null };
+    });
+    expect(calls).toBe(2);
+    expect(readFileSync(join(dir, 'hosts'), 'utf8')).toBe('someone else\nmine\n');
+  });
+
+  it('puts the first file back when the second cannot be written', async () => {
+    writeFileSync(join(dir, 'hosts'), 'h\n');
+    const s = store({ ethersFile: join(dir, 'missing-dir', 'ethers') });
+    await expect(s.transact(() => ({ update: { hosts: 'h2\n', ethers: 'e\n' }, result: null }))).rejects.toThrow(/cannot (read|write) .*ethers/);
+    expect(readFileSync(join(dir, 'hosts'), 'utf8')).toBe('h\n');
+  });
+
+  it('removes temp files a killed writer left behind, as listed in its journal', async () => {
+    writeFileSync(join(dir, 'hosts.123456'), 'partial');
+    writeFileSync(join(dir, 'hosts.backup'), 'admin file');
+    writeFileSync(join(dir, 'lock.tmpfiles'), `${join(dir, 'hosts.123456')}\n${join(dir, 'hosts.backup')}\n`);
+    await store().transact(() => ({ update: {}, result: null }));
+    expect(readdirSync(dir).sort()).toEqual(['hosts.backup']);
+  });
+
+  it('refuses a directory others can write to (symlink planting)', async () => {
+    if (process.getuid?.() !== 0) return;
+    chmodSync(dir, 0o777);
+    await expect(store().transact(() => ({ update: { hosts: 'x\n' }, result: null }))).rejects.toThrow(/writable by users other than root/);
+    chmodSync(dir, 0o755);
+  });
+});

@@ -15,6 +15,11 @@ export interface Exec {
 type ExecaFn = typeof import('execa').execa;
 let execaPromise: Promise<ExecaFn> | undefined;
 
+/** Start evaluating execa (~14 ms of CPU) while the caller waits on xenstore and the files. */
+export function preloadExec(): void {
+  void loadExeca();
+}
+
 function loadExeca(): Promise<ExecaFn> {
   execaPromise ??= import('execa').then((module) => module.execa);
   return execaPromise;

@@ -15,7 +15,8 @@ export interface VifAddressing {
 export interface NetworkOps {
   liveness(ownDevice: string): Promise<Liveness>;
   deviceExists(device: string): boolean;
-  addressesOn(device: string): Promise<string[]>;
+  /** proxy_arp is 0 on a new device and 1 once online configured it: tells a re-run from a first run without a spawn. */
+  isConfigured(device: string): Promise<boolean>;
   rename(device: string, newName: string): Promise<void>;
   up(vif: VifAddressing): Promise<void>;
   down(vif: VifAddressing): Promise<void>;
@@ -57,9 +58,8 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
     },
     // /proc/sys/net follows the caller's network namespace (sysfs follows whoever mounted it)
     deviceExists: (device) => existsSync(`${procRoot}/sys/net/ipv4/conf/${device}`),
-    async addressesOn(device) {
-      const { stdout, exitCode } = await exec('ip', ['-4', '-o', 'addr', 'show', 'dev', device]);
-      return exitCode === 0 ? [...parseAddrShow(stdout).keys()] : [];
+    async isConfigured(device) {
+      return (await readFile(`${procRoot}/sys/net/ipv4/conf/${device}/proxy_arp`, 'utf8').catch(() => '0')).trim() === '1';
     },
     async rename(device, newName) {
       await exec('ip', ['-batch', '-'], { input: `link set dev ${device} down\nlink set dev ${device} name ${newName}\n`, check: true });

@@ -13,6 +13,17 @@ export interface HookDeps {
   readonly files: FileStore;
   readonly net: NetworkOps;
   readonly dnsmasq: Dnsmasq;
+  /** Records how long each phase took (printed at LOG_LEVEL=debug; read by the benchmark). */
+  readonly mark: (phase: string) => void;
+}
+
+export function phaseTimer(): { mark: (phase: string) => void; summary: () => string } {
+  let last = performance.now();
+  const phases: string[] = [`start ${Math.round(last)}`];
+  return {
+    mark: (phase) => { const now = performance.now(); phases.push(`${phase} ${(now - last).toFixed(1)}`); last = now; },
+    summary: () => phases.join(', '),
+  };
 }
 
 /** Run `fn` under the files' lock without touching the files (serialises rare global changes such as the first MASQUERADE rule). */

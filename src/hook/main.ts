@@ -11,7 +11,7 @@ import { createDnsmasq } from '../edges/dnsmasq';
 import { exec } from '../edges/exec';
 import { online } from './online';
 import { offline } from './offline';
-import type { HookDeps } from './deps';
+import { phaseTimer, type HookDeps } from './deps';
 
 const TAG = 'vif-nat-dns';
 
@@ -35,8 +35,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   try {
     const config = loadConfig(env);
     log = createLogger(TAG, config.logLevel, config.syslog);
+    const timer = phaseTimer();
     const deps: HookDeps = {
       config,
+      mark: timer.mark,
       log,
       openXenStore: () => openXenStore(env),
       files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs, waitMs: config.lockWaitMs }),
@@ -51,6 +53,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       const result = await offline(event, deps);
       log.info(`${event.command} ${result.device}: ${result.vmIp ?? 'no managed address'}, removed ${result.removedEthersLines.length} ethers line(s)${result.problems.length ? `, ${result.problems.length} problem(s)` : ''}; ${took()}`);
     }
+    log.debug(`phases (ms): ${timer.summary()}`);
     return 0;
   } catch (err) {
     log.error(`${event.command} ${event.device} failed: ${describeError(err)}`);

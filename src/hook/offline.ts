@@ -6,6 +6,8 @@ import { normalizeMac } from '../core/mac';
 import { describeError } from '../core/errors';
 import { readBackend, type BackendInfo } from './backend';
 import type { HookDeps } from './deps';
+import { preloadExec } from '../edges/exec';
+import type { Snapshot } from '../edges/file-store';
 import type { UpEvent } from './online';
 
 export interface OfflineOutcome {
@@ -27,6 +29,7 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
     }
   };
 
+  preloadExec();
   const info = await attempt('reading xenstore', async () => {
     const xs = await deps.openXenStore();
     try {
@@ -38,15 +41,19 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
 
   const device = [event.device, info.vifname].find((name) => name && net.deviceExists(name)) ?? event.device;
   const present = net.deviceExists(device);
-  const dom0Ips = present ? (await attempt('listing addresses', () => net.addressesOn(device))) ?? [] : [];
   const liveness = (await attempt('listing live vifs', () => net.liveness(device))) ?? { ownDevice: device, devicesByAddress: new Map() };
+  const dom0Ips = [...liveness.devicesByAddress].filter(([, holder]) => holder === device).map(([ip]) => ip);
 
-  const plan = await attempt('updating /etc/ethers', () => files.transact((snapshot) => {
-    const result = planOffline(config.scheme, parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), {
-      domainName: info.domainName, y: info.y ?? 1, mac: info.macText ? normalizeMac(info.macText) : undefined, dom0IpsOnDevice: dom0Ips,
-    }, liveness);
-    return { update: { ethers: result.removedEthersLines.length > 0 ? renderEthers(result.ethers) : undefined }, result };
-  }));
+  const planFrom = (snapshot: Snapshot) => planOffline(config.scheme, parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), {
+    domainName: info.domainName, y: info.y ?? 1, mac: info.macText ? normalizeMac(info.macText) : undefined, dom0IpsOnDevice: dom0Ips,
+  }, liveness);
+  // the emulated NIC (tap) shares the PV vif's MAC and address: its removal leaves /etc/ethers to the vif's offline
+  const plan = event.typeIf === 'tap'
+    ? await attempt('reading /etc/hosts', async () => ({ ...planFrom(await files.read()), removedEthersLines: [] }))
+    : await attempt('updating /etc/ethers', () => files.transact((snapshot) => {
+      const result = planFrom(snapshot);
+      return { update: { ethers: result.removedEthersLines.length > 0 ? renderEthers(result.ethers) : undefined }, result };
+    }));
 
   if (present && plan?.vmIp && plan.dom0Ip) {
     await attempt(`removing the route and address from ${device}`, () =>

@@ -8,6 +8,7 @@ import { describeError, VifError } from '../core/errors';
 import { readBackend } from './backend';
 import { underLock, type HookDeps } from './deps';
 import type { VifAddressing } from '../edges/network';
+import { preloadExec } from '../edges/exec';
 
 export interface UpEvent {
   readonly typeIf: 'vif' | 'tap';
@@ -29,10 +30,12 @@ type Undo = () => Promise<unknown>;
 
 export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutcome> {
   const { config, net, files, dnsmasq, log } = deps;
+  preloadExec();
   const xs = await deps.openXenStore();
   const undo: Undo[] = [];
   try {
     const info = await readBackend(xs, event.xenbusPath, { needName: true, strict: true });
+    deps.mark('xenstore');
     const mac = parseGuestMac(info.macText);
     const device = await chooseDevice(event, info.vifname, deps, undo);
 
@@ -54,21 +57,22 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
       };
     });
     undo.push(() => revertFiles(plan, deps));
+    deps.mark('files');
 
     const { vmIp, dom0Ip, hostname } = plan.allocation;
     const vif: VifAddressing = { device, vmIp, dom0Ip, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined };
-    const hadAddress = (await net.addressesOn(device)).includes(dom0Ip);
-    if (!hadAddress) undo.push(() => net.down(vif));
-    await net.up(vif);
-
+    if (!(await net.isConfigured(device))) undo.push(() => net.down(vif));
     const notes: string[] = [];
     const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
-    if (uplink) {
-      if ((await net.ensureMasquerade(config.scheme.text, uplink, underLock(files))) === 'added') notes.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
-    } else {
-      notes.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');
-    }
+    // the vif's own addressing and the shared MASQUERADE check are independent: run them side by side
+    const [, masquerade] = await Promise.all([
+      net.up(vif),
+      uplink ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
+    ]);
+    if (masquerade === 'added') notes.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
+    if (!uplink) notes.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');
 
+    deps.mark('network');
     const reload = await dnsmasq.reload();
     if ('warning' in reload) notes.push(reload.warning);
 
@@ -85,7 +89,9 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
       }
     }
 
+    deps.mark('dnsmasq');
     if (event.typeIf === 'vif') await xs.write(`${event.xenbusPath}/hotplug-status`, 'connected');
+    deps.mark('report');
     for (const note of notes) (note.startsWith('dnsmasq not') || note.startsWith('no uplink') || note.startsWith('could not') ? log.warn : log.info)(note);
     return { hostname, vmIp, dom0Ip, device, mac, notes };
   } catch (err) {

@@ -135,10 +135,13 @@ export class Sandbox {
   }
 
   /** A domU with one veth per vif: dom0 end named vif<domid>.<devid> (MAC fe:ff:ff:ff:ff:ff as netback uses), guest end eth<devid> with the VM's MAC. */
-  async addGuest(domid: number, name: string, macs: readonly string[], extra: Partial<VifSpec> = {}): Promise<Guest> {
-    const ns = await holder(['--net'], SETUP_PLAIN);
-    const vifs = macs.map((mac, devid) => ({ domid, devid, name, mac, ...extra }));
-    const batch = vifs.map((vif) => `link add vif${domid}.${vif.devid} address fe:ff:ff:ff:ff:ff type veth peer name eth${vif.devid} address ${vif.mac} netns ${ns.pid}`).join('\n') + '\n';
+  async addGuest(domid: number, name: string, macs: readonly string[], extra: Partial<VifSpec> & { headless?: boolean } = {}): Promise<Guest> {
+    // headless: the guest end stays in dom0 (named g<domid>.<devid>): enough for the hook, cheap for storms of hundreds
+    const ns = extra.headless ? this.dom0 : await holder(['--net'], SETUP_PLAIN);
+    const { headless, ...spec } = extra;
+    const vifs = macs.map((mac, devid) => ({ domid, devid, name, mac, ...spec }));
+    const peer = (devid: number) => (headless ? `g${domid}.${devid}` : `eth${devid} address ${macs[devid]} netns ${ns.pid}`);
+    const batch = vifs.map((vif) => `link add vif${domid}.${vif.devid} address fe:ff:ff:ff:ff:ff type veth peer name ${peer(vif.devid)}`).join('\n') + '\n';
     await checkResult(this.inDom0(['ip', '-batch', '-'], { input: batch }), `veths of ${name}`);
     for (const vif of vifs) populateVif(this.xs, vif);
     const guest = { domid, name, ns, vifs };
@@ -148,7 +151,8 @@ export class Sandbox {
 
   /** Destroy a guest as Xen does: the vif devices and the domain's xenstore nodes go away. */
   async destroyGuest(guest: Guest): Promise<void> {
-    await guest.ns.holder.stop(); // its veth ends die with the namespace, taking the dom0 ends along
+    if (guest.ns === this.dom0) await this.inDom0(['ip', '-force', '-batch', '-'], { input: guest.vifs.map((v) => `link del vif${v.domid}.${v.devid}\n`).join('') });
+    else await guest.ns.holder.stop(); // its veth ends die with the namespace, taking the dom0 ends along
     this.xs.rm(`/local/domain/0/backend/vif/${guest.domid}`);
     this.xs.rm(`/local/domain/${guest.domid}`);
     this.guests.delete(guest.domid);
@@ -164,7 +168,7 @@ export class Sandbox {
   hookEnv: Record<string, string> = {};
 
   /** Run the compiled hook in dom0 as libxl (or xend) runs it. */
-  runHook(vif: VifSpec, command: 'online' | 'offline', extraEnv: Record<string, string> = {}): Promise<RunResult> {
+  runHook(vif: VifSpec, command: 'online' | 'offline' | 'add' | 'remove', extraEnv: Record<string, string> = {}): Promise<RunResult> {
     const { args, env } = hookInvocation(vif, command, this.xs.socketPath);
     return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...this.hookEnv, ...extraEnv }, timeoutMs: 45_000 });
   }
@@ -188,7 +192,7 @@ export class Sandbox {
   }
 
   async destroy(): Promise<void> {
-    for (const guest of this.guests.values()) await guest.ns.holder.stop();
+    for (const guest of this.guests.values()) if (guest.ns !== this.dom0) await guest.ns.holder.stop();
     this.guests.clear();
     await this.stopDnsmasq();
     await this.lanServer?.stop();

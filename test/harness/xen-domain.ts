@@ -31,15 +31,17 @@ export function populateVif(xs: FakeXenstored, spec: VifSpec): void {
   xs.write(`/local/domain/${spec.domid}/device/vif/${spec.devid}/mac`, spec.mac);
 }
 
-/** argv and environment exactly as libxl (libxl_linux.c) or xend's udev rule runs the script. */
-export function hookInvocation(spec: VifSpec, command: 'online' | 'offline', socketPath: string, netdev = ''): { args: string[]; env: Record<string, string> } {
+/** argv and environment exactly as libxl (libxl_linux.c) or xend's udev rule runs the script; tap: the HVM emulated NIC's add/remove. */
+export function hookInvocation(spec: VifSpec, command: 'online' | 'offline' | 'add' | 'remove', socketPath: string, netdev = ''): { args: string[]; env: Record<string, string> } {
   const xend = spec.toolstack === 'xend';
+  const tap = command === 'add' || command === 'remove';
   const env: Record<string, string> = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     XENSTORED_PATH: socketPath,
     XENBUS_PATH: xend ? backendPath(spec) : `backend/vif/${spec.domid}/${spec.devid}`,
     vif: `vif${spec.domid}.${spec.devid}`,
   };
+  if (tap) env.INTERFACE = `vif${spec.domid}.${spec.devid}-emu`;
   if (!xend) Object.assign(env, { script: '/etc/xen/scripts/vif-nat-dns', XENBUS_TYPE: 'vif', XENBUS_BASE_PATH: 'backend', netdev });
-  return { args: xend ? [command] : [command, 'type_if=vif'], env };
+  return { args: xend ? [command] : [command, `type_if=${tap ? 'tap' : 'vif'}`], env };
 }

@@ -1,12 +1,18 @@
 // A believable dom0 without Xen: namespaced dom0 (private /etc, /run, leases), a lan, domUs on veth "vifs", real dnsmasq, a test xenstored.
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { check, daemon, run, type Daemon, type RunResult } from './processes';
 import { startFakeXenstored, type FakeXenstored } from './fake-xenstored';
 import { hookInvocation, populateVif, type VifSpec } from './xen-domain';
 
-export const REPO = resolve(__dirname, '..', '..');
+/** The checkout (found upward from here, so the bundled demo in dist/ finds it too). */
+function findRepo(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'hooks', 'vif-nat-dns'))) return dir;
+  throw new Error(`cannot find the vif-nat-dns checkout above ${from}`);
+}
+
+export const REPO = findRepo(__dirname);
 export const HOOK = join(REPO, 'hooks', 'vif-nat-dns');
 export const DOMAIN = 'xen.internal';
 export const UPLINK = 'eth0';

@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'FILE_IO'
   | 'LOCK_TIMEOUT'
   | 'NETWORK'
-  | 'VIFNAME_TAKEN';
+  | 'VIFNAME_TAKEN'
+  | 'NOT_FOUND';
 
 export class VifError extends Error {
   readonly code: ErrorCode;

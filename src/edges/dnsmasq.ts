@@ -7,6 +7,7 @@ export type ReloadResult =
   | { readonly warning: string };
 
 export interface Dnsmasq {
+  locate(): Promise<{ pid: number; pidFile: string } | { warning: string }>;
   reload(): Promise<ReloadResult>;
   /** MACs holding a lease on `ip` in the lease file (expiry mac ip name clientid). */
   leaseHolders(ip: string): Promise<string[]>;
@@ -24,28 +25,34 @@ export function parseLeaseHolders(leases: string, ip: string): string[] {
 
 export function createDnsmasq(pidFiles: readonly string[], leaseFile: string, exec: Exec, procRoot = '/proc',
   kill: (pid: number, signal: NodeJS.Signals) => void = (pid, signal) => process.kill(pid, signal)): Dnsmasq {
+  /** The running dnsmasq named by the first usable pid file; never trusts a pid that is not dnsmasq. */
+  async function locate(): Promise<{ pid: number; pidFile: string } | { warning: string }> {
+    const notes: string[] = [];
+    for (const pidFile of pidFiles) {
+      const text = await readFile(pidFile, 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      const pid = /^\s*(\d+)\s*$/.test(text) ? Number(text.trim()) : NaN;
+      if (!(pid > 1)) { notes.push(`${pidFile} holds no pid`); continue; }
+      const comm = (await readFile(`${procRoot}/${pid}/comm`, 'utf8').catch(() => '')).trim();
+      if (comm === 'dnsmasq') return { pid, pidFile };
+      notes.push(`${pidFile} names pid ${pid}, which is ${comm ? `"${comm}", not dnsmasq` : 'not running'} (stale pid file)`);
+    }
+    return { warning: notes.length ? notes.join('; ') : `no pid file at ${pidFiles.join(' or ')}` };
+  }
+
   return {
+    locate,
     async reload() {
-      const notes: string[] = [];
-      for (const pidFile of pidFiles) {
-        const text = await readFile(pidFile, 'utf8').catch(() => undefined);
-        if (text === undefined) continue;
-        const pid = /^\s*(\d+)\s*$/.test(text) ? Number(text.trim()) : NaN;
-        if (!(pid > 1)) { notes.push(`${pidFile} holds no pid`); continue; }
-        const comm = (await readFile(`${procRoot}/${pid}/comm`, 'utf8').catch(() => '')).trim();
-        if (comm !== 'dnsmasq') {
-          notes.push(`${pidFile} names pid ${pid}, which is ${comm ? `"${comm}", not dnsmasq` : 'not running'} (stale pid file)`);
-          continue;
-        }
-        try {
-          kill(pid, 'SIGHUP');
-          return { signalled: pid, pidFile };
-        } catch (err) {
-          notes.push(`SIGHUP to dnsmasq ${pid} failed: ${(err as Error).message}`);
-        }
+      const found = await locate();
+      if ('warning' in found) {
+        return { warning: `dnsmasq not reloaded: ${found.warning}; start dnsmasq (or set DNSMASQ_PID_FILES) so guests get DHCP and DNS` };
       }
-      const where = notes.length ? notes.join('; ') : `no pid file at ${pidFiles.join(' or ')}`;
-      return { warning: `dnsmasq not reloaded: ${where}; start dnsmasq (or set DNSMASQ_PID_FILES) so guests get DHCP and DNS` };
+      try {
+        kill(found.pid, 'SIGHUP');
+        return { signalled: found.pid, pidFile: found.pidFile };
+      } catch (err) {
+        return { warning: `dnsmasq not reloaded: SIGHUP to pid ${found.pid} failed: ${(err as Error).message}` };
+      }
     },
     async leaseHolders(ip) {
       return parseLeaseHolders(await readFile(leaseFile, 'utf8').catch(() => ''), ip);

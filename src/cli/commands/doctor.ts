@@ -1,0 +1,93 @@
+// doctor: gathers dnsmasq's state and configuration, the files, forwarding, NAT and the lock, then explains each finding.
+import { parseArgs } from 'node:util';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { doctor as check, type DoctorInput, type Finding } from '../../core/doctor';
+import type { Command, CliContext } from '../context';
+
+/** conf-file and conf-dir from dnsmasq's command line (/proc/<pid>/cmdline), else Debian's defaults. */
+export function configSources(cmdline: readonly string[]): { files: string[]; dirs: Array<{ dir: string; filters: string[] }> } {
+  const files: string[] = [];
+  const dirs: Array<{ dir: string; filters: string[] }> = [];
+  let explicitFile = false;
+  for (let i = 0; i < cmdline.length; i++) {
+    const arg = cmdline[i]!;
+    const value = (long: string, short: string) => arg.startsWith(`${long}=`) ? arg.slice(long.length + 1) : arg === short || arg === long ? cmdline[++i] : arg.startsWith(short) && short.length === 2 && arg.length > 2 ? arg.slice(2) : undefined;
+    const file = value('--conf-file', '-C');
+    if (file !== undefined) { explicitFile = true; if (file !== '/dev/null') files.push(file); continue; }
+    const dir = value('--conf-dir', '-7');
+    if (dir !== undefined) { const [d, ...filters] = dir.split(','); dirs.push({ dir: d!, filters }); }
+  }
+  if (!explicitFile) files.push('/etc/dnsmasq.conf');
+  return { files, dirs };
+}
+
+async function readConfig(cmdline: readonly string[]): Promise<{ sources: string[]; lines: string[] }> {
+  const { files, dirs } = configSources(cmdline);
+  for (const { dir, filters } of dirs) {
+    const names = (await readdir(dir).catch(() => [] as string[])).sort();
+    const include = filters.filter((f) => f.startsWith('*')).map((f) => f.slice(1));
+    const exclude = filters.filter((f) => !f.startsWith('*'));
+    for (const name of names) {
+      if (include.length ? !include.some((ext) => name.endsWith(ext)) : exclude.some((ext) => name.endsWith(ext)) || name.endsWith('~') || name.startsWith('.')) continue;
+      files.push(join(dir, name));
+    }
+  }
+  const sources: string[] = [];
+  const lines: string[] = [];
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    sources.push(file);
+    lines.push(...text.split('\n'));
+  }
+  return { sources, lines };
+}
+
+async function gather(ctx: CliContext): Promise<DoctorInput> {
+  const { config } = ctx;
+  const [files, located, ipForward, lockStat, journal] = await Promise.all([
+    ctx.files.read(),
+    ctx.dnsmasq.locate(),
+    readFile('/proc/sys/net/ipv4/ip_forward', 'utf8').catch(() => '?'),
+    stat(config.lockPath).catch(() => undefined),
+    stat(`${config.lockPath}.tmpfiles`).then(() => true, () => false),
+  ]);
+  const running = !('warning' in located);
+  const cmdline = running ? (await readFile(`/proc/${located.pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean).slice(1) : [];
+  const uplink = config.netdev || (await ctx.net.defaultRouteDevice());
+  const rules = await ctx.exec('iptables', ['-w', '5', '-t', 'nat', '-S', 'POSTROUTING']).catch(() => undefined);
+  return {
+    scheme: config.scheme,
+    hosts: files.hosts,
+    ethers: files.ethers,
+    dnsmasq: running ? { running, detail: `dnsmasq is running (pid ${located.pid}, from ${located.pidFile})` } : { running, detail: `dnsmasq is not running: ${located.warning}` },
+    dnsmasqConfig: await readConfig(cmdline),
+    ipForward,
+    masquerade: rules && rules.exitCode === 0 ? { rules: rules.stdout, uplink } : undefined,
+    lock: { ageMs: lockStat ? Date.now() - lockStat.mtimeMs : undefined, staleMs: config.lockStaleMs, journal },
+  };
+}
+
+export function renderFindings(findings: readonly Finding[]): string {
+  const mark = { ok: ' ok ', warn: 'WARN', error: 'FAIL' } as const;
+  return findings.map((f) => `[${mark[f.level]}] ${f.message}${f.fix ? `\n       fix: ${f.fix}` : ''}`).join('\n');
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'check dnsmasq, the files, forwarding, NAT and the lock, and explain how to fix what is wrong',
+  usage: `doctor [--json]
+
+Checks: dnsmasq running and reading what we write (read-ethers, no no-hosts, a dhcp-range covering NETWORK,
+bind-dynamic), IPv4 forwarding, the MASQUERADE rule, duplicate MACs/addresses/names, /etc/hosts entries inside
+the managed network that are not guest addresses, ethers bindings with no name, and the lock's health.
+Exit: 0 all fine (warnings allowed), 1 at least one FAIL, 2 usage.`,
+  async run(args, context) {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });
+    const ctx = context();
+    const findings = check(await gather(ctx));
+    ctx.out(values.json ? JSON.stringify(findings, null, 2) : renderFindings(findings));
+    return findings.some((f) => f.level === 'error') ? 1 : 0;
+  },
+};

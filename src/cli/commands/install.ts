@@ -1,0 +1,111 @@
+// install / uninstall: the compiled hook and regen-ethers where Xen looks for scripts, the admin CLI, and the templates.
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import writeFileAtomic from 'write-file-atomic';
+import { planInstall, planUninstall, type InstallItem } from '../../core/plan-install';
+import { VifError } from '../../core/errors';
+import type { Command } from '../context';
+
+const MANIFEST = '/var/lib/vif-nat-dns/install-manifest.json';
+
+interface Layout { destdir: string; prefix: string; scriptsDir: string }
+
+/** What goes where: [source in the checkout, target path, mode]. */
+export function installSources(repo: string, layout: Layout): Array<[string, string, number]> {
+  const at = (path: string) => join(layout.destdir || '/', path);
+  return [
+    [join(repo, 'dist', 'vif-nat-dns.cjs'), at(join(layout.scriptsDir, 'vif-nat-dns')), 0o755],
+    [join(repo, 'dist', 'admin.cjs'), at(join(layout.scriptsDir, 'regen-ethers')), 0o755],
+    [join(repo, 'hooks', 'network-nat-dns'), at(join(layout.scriptsDir, 'network-nat-dns')), 0o755],
+    [join(repo, 'dist', 'admin.cjs'), at(join(layout.prefix, 'sbin', 'vif-nat-dns-admin')), 0o755],
+    [join(repo, 'templates', 'vif-nat-dns.conf'), at('/etc/xen/vif-nat-dns.conf'), 0o644],
+    [join(repo, 'templates', 'dnsmasq.conf'), at('/etc/dnsmasq.d/vif-nat-dns.conf'), 0o644],
+    [join(repo, 'templates', 'vif-nat-dns-network.service'), at('/etc/systemd/system/vif-nat-dns-network.service'), 0o644],
+  ];
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function hashes(paths: readonly string[]): Promise<Map<string, string>> {
+  const map = new Map<string, string>();
+  await Promise.all(paths.map(async (path) => {
+    const data = await readFile(path).catch(() => undefined);
+    if (data) map.set(path, sha256(data));
+  }));
+  return map;
+}
+
+async function readManifest(path: string): Promise<Map<string, string>> {
+  const text = await readFile(path, 'utf8').catch(() => '{}');
+  return new Map(Object.entries(JSON.parse(text) as Record<string, string>));
+}
+
+function layoutFrom(values: { prefix?: string; 'scripts-dir'?: string; destdir?: string }, env: NodeJS.ProcessEnv): Layout {
+  return { destdir: values.destdir ?? env.DESTDIR ?? '', prefix: values.prefix ?? '/usr/local', scriptsDir: values['scripts-dir'] ?? '/etc/xen/scripts' };
+}
+
+const OPTIONS = { prefix: { type: 'string' }, 'scripts-dir': { type: 'string' }, destdir: { type: 'string' } } as const;
+
+export function installCommand(repo: string): Command {
+  return {
+    name: 'install',
+    summary: 'install the hook, regen-ethers, the admin CLI and the templates (never overwriting your changes)',
+    usage: `install [--prefix /usr/local] [--scripts-dir /etc/xen/scripts] [--destdir DIR]   (DESTDIR= works too)
+
+Installs: <scripts-dir>/vif-nat-dns (the hook), <scripts-dir>/regen-ethers, <scripts-dir>/network-nat-dns,
+<prefix>/sbin/vif-nat-dns-admin, /etc/xen/vif-nat-dns.conf, /etc/dnsmasq.d/vif-nat-dns.conf and
+/etc/systemd/system/vif-nat-dns-network.service. A file you changed since the last install is kept; the new
+version lands beside it as <file>.dist. Idempotent. Run \`npm run build\` first.
+Exit: 0 done, 1 error, 2 usage.`,
+    async run(args) {
+      const { values } = parseArgs({ args, options: OPTIONS, strict: true });
+      const layout = layoutFrom(values, process.env);
+      const sources = installSources(repo, layout);
+      const contents = await Promise.all(sources.map(([source]) => readFile(source).catch((err) => {
+        throw new VifError('FILE_IO', `cannot read ${source}: ${(err as NodeJS.ErrnoException).code}`, 'run `npm ci && npm run build` in the checkout first', { source });
+      })));
+      const items: InstallItem[] = sources.map(([, target, mode], i) => ({ target, mode, hash: sha256(contents[i]!) }));
+      const manifestPath = join(layout.destdir || '/', MANIFEST);
+      const manifest = await readManifest(manifestPath);
+      const actions = planInstall(items, await hashes(items.map((i) => i.target)), manifest);
+      for (const [i, action] of actions.entries()) {
+        const target = action.kind === 'keep-changed' ? action.distPath : action.item.target;
+        if (action.kind !== 'same') {
+          await mkdir(dirname(target), { recursive: true });
+          await writeFileAtomic(target, contents[i]!, { mode: action.item.mode });
+          await chmod(target, action.item.mode);
+        }
+        if (action.kind !== 'keep-changed') manifest.set(action.item.target, action.item.hash);
+        process.stdout.write(action.kind === 'keep-changed' ? `kept your changed ${action.item.target}; new version in ${action.distPath}\n`
+          : `${action.kind === 'same' ? 'unchanged' : action.reason === 'new' ? 'installed' : 'updated'} ${action.item.target}\n`);
+      }
+      await mkdir(dirname(manifestPath), { recursive: true });
+      await writeFileAtomic(manifestPath, `${JSON.stringify(Object.fromEntries(manifest), null, 2)}\n`);
+      return 0;
+    },
+  };
+}
+
+export const uninstallCommand: Command = {
+  name: 'uninstall',
+  summary: 'remove what install put in place, keeping files you changed',
+  usage: `uninstall [--destdir DIR]   (DESTDIR= works too)
+
+Removes every file install recorded in ${MANIFEST}, unless you changed it since (then it is kept and named).
+/etc/hosts and /etc/ethers are not touched. Exit: 0 done, 1 error, 2 usage.`,
+  async run(args) {
+    const { values } = parseArgs({ args, options: OPTIONS, strict: true });
+    const layout = layoutFrom(values, process.env);
+    const manifestPath = join(layout.destdir || '/', MANIFEST);
+    const manifest = await readManifest(manifestPath);
+    for (const action of planUninstall(await hashes([...manifest.keys()]), manifest)) {
+      if (action.kind === 'remove') await rm(action.path, { force: true });
+      process.stdout.write(`${action.kind === 'remove' ? 'removed' : action.kind === 'gone' ? 'already gone' : 'kept (changed by you)'} ${action.path}\n`);
+    }
+    await rm(manifestPath, { force: true });
+    return 0;
+  },
+};
+

@@ -45,7 +45,11 @@ async function connect(endpoint: string): Promise<Transport> {
   });
   return {
     send: (data) => { socket.write(data); },
-    onData: (handler, onError) => { socket.on('data', handler); socket.on('error', onError); },
+    onData: (handler, onError) => {
+      socket.on('data', handler);
+      socket.on('error', onError);
+      socket.on('close', () => onError(new Error('connection to xenstored closed')));
+    },
     close: () => { socket.destroy(); },
   };
 }
@@ -75,8 +79,10 @@ export async function openXenStore(env: Readonly<Record<string, string | undefin
     pending.clear();
   });
 
+  let closed = false;
   function request(type: number, payload: Buffer, what: string): Promise<XsMessage> {
     const reqId = nextId++;
+    if (closed) return Promise.reject(new Error(`xenstore connection already closed (request for ${what})`));
     return new Promise((resolve, reject) => {
       pending.set(reqId, { resolve, reject, what });
       transport.send(encodeMessage({ type, reqId, txId: 0, payload }));
@@ -114,6 +120,11 @@ export async function openXenStore(env: Readonly<Record<string, string | undefin
       if (code) throw failure('directory', path, code);
       return splitNul(reply.payload);
     },
-    close: () => transport.close(),
+    close: () => {
+      closed = true;
+      for (const waiter of pending.values()) waiter.reject(new Error(`xenstore connection closed before the reply for ${waiter.what}`));
+      pending.clear();
+      transport.close();
+    },
   };
 }

@@ -179,6 +179,12 @@ export class Sandbox {
     return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...this.hookEnv, ...extraEnv }, timeoutMs: 45_000 });
   }
 
+  /** Run a script of this checkout (hooks/<name>) in dom0 as an administrator would, with the test xenstored. */
+  runScript(name: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<RunResult> {
+    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', XENSTORED_PATH: this.xs.socketPath, ...this.hookEnv, ...extraEnv };
+    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', join(REPO, 'hooks', name), ...args], { env, timeoutMs: 45_000 });
+  }
+
   async dhcp(guest: Guest, devid = 0): Promise<Lease | undefined> {
     const iface = `eth${devid}`;
     const result = await this.inNet(guest.ns, ['sh', '-c', 'ip link set "$1" up && exec udhcpc -i "$1" -f -q -n -t 5 -T 1 -A 1 -s "$2"', 'sh', iface, join(REPO, 'test', 'harness', 'udhcpc-script.sh')], { timeoutMs: 15_000 });

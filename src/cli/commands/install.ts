@@ -8,7 +8,7 @@ import { planInstall, planUninstall, type InstallItem } from '../../core/plan-in
 import { VifError } from '../../core/errors';
 import type { Command } from '../context';
 
-const MANIFEST = '/var/lib/vif-nat-dns/install-manifest.json';
+const MANIFEST = '/etc/xen/vif-nat-dns.installed.json';
 
 interface Layout { destdir: string; prefix: string; scriptsDir: string }
 

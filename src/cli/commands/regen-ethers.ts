@@ -22,7 +22,7 @@ async function regen(ctx: CliContext, dryRun: boolean): Promise<RegenPlan & { pr
       const { vifs, problems } = await listRunningVifs(xs); // listed inside the lock: a hook's files step cannot slip between
       return { ...planRegen(ctx.config.scheme, parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), vifs), problems };
     };
-    if (dryRun) return compute(await ctx.files.read());
+    if (dryRun) return await compute(await ctx.files.read());
     return await ctx.files.transact(async (snapshot) => {
       const plan = await compute(snapshot);
       return { update: { hosts: renderHosts(plan.hosts), ethers: renderEthers(plan.ethers) }, result: plan };

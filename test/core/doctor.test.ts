@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, rangeCovers, type DoctorInput } from '../../src/core/doctor';
+import { parseScheme } from '../../src/core/scheme';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const scheme = parseScheme('10.0.0.0/8');
+const template = readFileSync(join(__dirname, '..', '..', 'templates', 'dnsmasq.conf'), 'utf8').split('\n');
+const healthy: DoctorInput = {
+  scheme, hosts: '10.0.1.1\tweb\n', ethers: '00:16:3e:00:00:01 10.0.1.1\n',
+  dnsmasq: { running: true, detail: 'dnsmasq is running' }, dnsmasqConfig: { sources: ['vif-nat-dns.conf'], lines: template },
+  ipForward: '1\n', masquerade: { rules: '-A POSTROUTING -s 10.0.0.0/8 -o eth0 -j MASQUERADE\n', uplink: 'eth0' },
+  lock: { staleMs: 3000, journal: false },
+};
+const problems = (input: DoctorInput) => doctor(input).filter((f) => f.level !== 'ok').map((f) => f.message);
+
+describe('doctor', () => {
+  it('finds nothing wrong with the shipped template and consistent files', () => {
+    expect(problems(healthy)).toEqual([]);
+  });
+
+  it.each([
+    ['dnsmasq down', { dnsmasq: { running: false, detail: 'dnsmasq is not running: no pid file' } }, /not running/],
+    ['no read-ethers', { dnsmasqConfig: { sources: ['x'], lines: template.filter((l) => l !== 'read-ethers') } }, /does not read \/etc\/ethers/],
+    ['no-hosts', { dnsmasqConfig: { sources: ['x'], lines: [...template, 'no-hosts'] } }, /ignores \/etc\/hosts/],
+    ['no covering range', { dnsmasqConfig: { sources: ['x'], lines: template.map((l) => l.replace('255.0.0.0', '255.255.0.0')) } }, /no dhcp-range covers/],
+    ['forwarding off', { ipForward: '0' }, /forwarding is off/],
+    ['no MASQUERADE', { masquerade: { rules: '', uplink: 'eth0' } }, /no MASQUERADE rule/],
+    ['duplicate MAC', { ethers: '00:16:3e:00:00:01 10.0.1.1\n00:16:3e:00:00:01 10.0.2.1\n' }, /appears more than once/],
+    ['address bound twice', { ethers: '00:16:3e:00:00:01 10.0.1.1\n00:16:3e:00:00:02 10.0.1.1\n' }, /bound to several MACs/],
+    ['name twice', { hosts: '10.0.1.1 web\n10.0.2.1 web\n' }, /several managed addresses/],
+    ['entry inside the network but outside the scheme', { hosts: '10.0.1.1 web\n10.0.0.5 router\n' }, /not a guest address/],
+    ['binding without a name', { hosts: '' }, /has no name in \/etc\/hosts/],
+    ['stale lock', { lock: { staleMs: 3000, ageMs: 60_000, journal: false } }, /killed holding it/],
+  ])('%s', (_, change, message) => {
+    const found = problems({ ...healthy, ...change } as DoctorInput);
+    expect(found.some((m) => message.test(m))).toBe(true);
+  });
+
+  it.each([
+    ['10.0.0.0,static,255.0.0.0,infinite', true],
+    ['tag:x,10.0.0.0,static,255.0.0.0', true],
+    ['10.0.0.0,static,255.255.0.0', false],
+    ['192.168.0.10,192.168.0.50,12h', false],
+    ['10.0.0.0,10.255.255.254,255.0.0.0,12h', true],
+  ])('dhcp-range=%s covers 10.0.0.0/8: %s', (range, covers) => expect(rangeCovers(scheme, range)).toBe(covers));
+});

@@ -1,0 +1,121 @@
+// The admin CLI on a running sandbox: list, doctor, regen-ethers, forget, gc, mac-for, install/uninstall, network-nat-dns.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from '../harness/sandbox';
+import { run } from '../harness/processes';
+
+let box: Sandbox;
+beforeAll(async () => {
+  box = await Sandbox.create();
+  await box.startDnsmasq();
+  const web = await box.addGuest(40, 'web', ['00:16:3e:00:40:01', '00:16:3e:00:40:02']);
+  const ci1 = await box.addGuest(41, 'ci-1', ['00:16:3e:00:41:01']);
+  const ci2 = await box.addGuest(42, 'ci-2', ['00:16:3e:00:42:01']);
+  for (const vif of [...web.vifs, ...ci1.vifs, ...ci2.vifs]) expect((await box.runHook(vif, 'online')).code).toBe(0);
+  expect((await box.runHook(ci2.vifs[0]!, 'offline')).code).toBe(0);
+  await box.destroyGuest(ci2);
+});
+afterAll(async () => { await box?.destroy(); });
+
+const admin = (...args: string[]) => box.runScript('vif-nat-dns-admin', args);
+
+describe('admin CLI', () => {
+  it('list --json shows machines, MACs and which are online', async () => {
+    const result = await admin('list', '--json');
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(result.stdout) as Array<{ hostname: string; address: string; macs: string[]; onlineDevice?: string }>;
+    expect(rows.map((r) => [r.hostname, r.address, r.macs.join(','), r.onlineDevice ?? null])).toEqual([
+      ['web', '10.0.1.1', '00:16:3e:00:40:01', 'vif40.0'],
+      ['web-2', '10.0.1.2', '00:16:3e:00:40:02', 'vif40.1'],
+      ['ci-1', '10.0.2.1', '00:16:3e:00:41:01', 'vif41.0'],
+      ['ci-2', '10.0.3.1', '', null],
+    ]);
+    expect((await admin('list')).stdout).toMatch(/^HOSTNAME\s+MACHINE\s+IF\s+ADDRESS/);
+  });
+
+  it('doctor finds a healthy setup healthy, then explains a broken one', async () => {
+    const good = await admin('doctor');
+    expect(good.stdout).not.toContain('[FAIL]');
+    expect(good.code).toBe(0);
+    await box.writeDom0File('/etc/dnsmasq.d/zz-broken.conf', 'no-hosts\n');
+    const bad = await admin('doctor');
+    await box.inDom0(['rm', '/etc/dnsmasq.d/zz-broken.conf']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/\[FAIL\] dnsmasq ignores \/etc\/hosts: no-hosts[^\n]*\n\s+fix: remove no-hosts/);
+  });
+
+  it('regen-ethers rebuilds a lost /etc/ethers; --dry-run only shows the diff', async () => {
+    const ethers = await box.dom0File('/etc/ethers');
+    await box.writeDom0File('/etc/ethers', '# kept\n00:16:3e:00:99:99 10.0.9.1\n');
+    const dry = await box.runScript('regen-ethers', ['--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('- ethers: 00:16:3e:00:99:99 10.0.9.1');
+    expect(dry.stdout).toContain('+ ethers: 00:16:3e:00:40:01 10.0.1.1');
+    expect(await box.dom0File('/etc/ethers')).toBe('# kept\n00:16:3e:00:99:99 10.0.9.1\n');
+    const real = await box.runScript('regen-ethers', []);
+    expect(real.code).toBe(0);
+    expect(await box.dom0File('/etc/ethers')).toBe(`# kept\n${ethers}`);
+    expect(await box.dhcp(box.guest(40))).toMatchObject({ ip: '10.0.1.1' });
+    expect((await box.runScript('regen-ethers', [])).stdout.trim()).toBe('(no change)');
+  });
+
+  it('forget refuses an online guest and releases an offline one; gc collects by pattern', async () => {
+    const refused = await admin('forget', 'web');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/web \(vif40\.0\), web-2 \(vif40\.1\) are online/);
+    const forgotten = await admin('forget', 'ci-2');
+    expect(forgotten.code).toBe(0);
+    expect(await box.dom0File('/etc/hosts')).not.toContain('ci-2');
+    expect((await admin('forget', 'nobody')).code).toBe(1);
+    expect((await admin('forget')).code).toBe(2);
+
+    expect((await box.runHook(box.guest(41).vifs[0]!, 'offline')).code).toBe(0);
+    await box.destroyGuest(box.guest(41));
+    const gc = await admin('gc', '--match', 'ci-*');
+    expect(gc.stdout).toContain('- hosts:  10.0.2.1\tci-1');
+    expect(await box.dom0File('/etc/hosts')).toContain('\tweb\n');
+    const again = await box.addGuest(43, 'fresh', ['00:16:3e:00:43:01']);
+    expect((await box.runHook(again.vifs[0]!, 'online')).stderr).toContain('fresh 10.0.2.1'); // the freed number is reused
+  });
+
+  it('mac-for derives a MAC from the address, allocating for a new name on request', async () => {
+    expect((await admin('mac-for', 'web')).stdout.trim()).toBe('00:16:3e:00:01:01');
+    expect((await admin('mac-for', 'web', '--interface', '2')).stdout.trim()).toBe('00:16:3e:00:01:02');
+    expect((await admin('mac-for', 'planned')).code).toBe(1);
+    expect((await admin('mac-for', 'planned', '--allocate')).stdout.trim()).toBe('00:16:3e:00:03:01');
+    expect(await box.dom0File('/etc/hosts')).toContain('10.0.3.1\tplanned\n');
+    expect((await admin('mac2ip', '00:16:3e:00:03:01')).stdout.trim()).toBe('10.0.3.1');
+  });
+
+  it('install puts a self-contained hook where Xen looks, keeps an edited config, and uninstall reverses it', async () => {
+    const installed = await admin('install', '--prefix', '/run/usr-local');
+    expect(installed.code).toBe(0);
+    expect(installed.stdout).toContain('installed /etc/xen/scripts/vif-nat-dns');
+    // the installed single file runs as the vif script, without the checkout's node_modules
+    const guest = await box.addGuest(44, 'installed', ['00:16:3e:00:44:01']);
+    const { env } = (await import('../harness/xen-domain')).hookInvocation(guest.vifs[0]!, 'online', box.xs.socketPath);
+    const byXen = await run('/usr/bin/nsenter', ['-t', String(box.dom0.pid), '-m', '-n', '--', '/etc/xen/scripts/vif-nat-dns', 'online', 'type_if=vif'], { env });
+    expect(byXen.code).toBe(0);
+    expect(await box.dhcp(guest)).toMatchObject({ ip: expect.stringMatching(/^10\.0\.\d+\.1$/) });
+
+    await box.inDom0(['sh', '-c', 'echo "LOG_LEVEL=debug" >> /etc/xen/vif-nat-dns.conf']);
+    const again = await admin('install', '--prefix', '/run/usr-local');
+    expect(again.stdout).toContain('kept your changed /etc/xen/vif-nat-dns.conf; new version in /etc/xen/vif-nat-dns.conf.dist');
+    expect(again.stdout).toContain('unchanged /etc/xen/scripts/vif-nat-dns');
+    const removed = await admin('uninstall');
+    expect(removed.stdout).toContain('removed /etc/xen/scripts/vif-nat-dns');
+    expect(removed.stdout).toContain('kept (changed by you) /etc/xen/vif-nat-dns.conf');
+    expect((await box.inDom0(['test', '-e', '/etc/xen/scripts/vif-nat-dns'])).code).toBe(1);
+  });
+
+  it('network-nat-dns start/status/stop is idempotent', async () => {
+    const script = (arg: string) => box.runScript('network-nat-dns', [arg]);
+    expect((await script('start')).code).toBe(0);
+    expect((await script('start')).code).toBe(0);
+    const rules = (await box.inDom0(['iptables', '-w', '-t', 'nat', '-S', 'POSTROUTING'])).stdout;
+    expect(rules.match(/MASQUERADE/g)).toHaveLength(1);
+    expect((await script('status')).stdout).toMatch(/forwarding=1 masquerade\(10\.0\.0\.0\/8 -> eth0\)=present/);
+    expect((await script('stop')).code).toBe(0);
+    expect((await script('status')).code).toBe(1);
+    expect((await script('bogus')).code).toBe(2);
+  });
+});

@@ -1,9 +1,9 @@
 // Address allocation: a hostname recorded in /etc/hosts keeps its address; a new one gets the lowest free machine number.
 import { VifError } from './errors';
-import { entriesNamed, hostsLine, type HostsFile } from './hosts-file';
+import { entriesAt, entriesNamed, hostsLine, leadingAddresses, type HostsFile } from './hosts-file';
 import type { EthersFile } from './ethers-file';
 import { formatIPv4, parseIPv4 } from './ipv4';
-import { decode, encode, maxMachine, type Scheme, type SchemeAddress } from './scheme';
+import { decode, encode, maxMachine, textPrefix, type Scheme, type SchemeAddress } from './scheme';
 import { hostnameFor } from './hostname';
 
 export interface AllocationRequest {
@@ -24,8 +24,8 @@ export interface Allocation {
 /** Machine numbers taken by any managed address in /etc/hosts or /etc/ethers. */
 export function usedMachines(scheme: Scheme, hosts: HostsFile, ethers?: EthersFile): Set<number> {
   const used = new Set<number>();
-  for (const entry of hosts.entries) {
-    const addr = entry.ipv4 === undefined ? undefined : decode(scheme, entry.ipv4);
+  for (const ip of leadingAddresses(hosts, textPrefix(scheme))) {
+    const addr = decode(scheme, ip);
     if (addr) used.add(addr.machine);
   }
   for (const entry of ethers?.entries ?? []) {
@@ -58,7 +58,7 @@ export function recordedAddress(scheme: Scheme, hosts: HostsFile, name: string):
 }
 
 function namesAt(hosts: HostsFile, ip: number): string[] {
-  return hosts.entries.filter((entry) => entry.ipv4 === ip).flatMap((entry) => entry.names);
+  return entriesAt(hosts, ip).flatMap((entry) => entry.names);
 }
 
 function checkAddressFree(hosts: HostsFile, ip: number, hostname: string): void {

@@ -1,7 +1,8 @@
 // /etc/ethers parse and render: `MAC IPv4-or-hostname` lines; '#' is a comment only at the start of a line (as dnsmasq reads it).
-import { appendLines, fieldsOf, joinLines, splitLines, type Line } from './lines';
+import { appendLines, fieldsOf, joinLines, removeLines, splitLines, type LineList } from './lines';
 import { normalizeMac } from './mac';
 import { parseIPv4 } from './ipv4';
+import { reindex } from './hosts-file';
 
 export interface EthersEntry {
   readonly index: number;
@@ -10,8 +11,7 @@ export interface EthersEntry {
   readonly ipv4: number | undefined;
 }
 
-export interface EthersFile {
-  readonly lines: readonly Line[];
+export interface EthersFile extends LineList {
   readonly entries: readonly EthersEntry[];
 }
 
@@ -19,21 +19,27 @@ export function parseEthers(content: string): EthersFile {
   return fromLines(splitLines(content));
 }
 
-function fromLines(lines: readonly Line[]): EthersFile {
-  const entries: EthersEntry[] = [];
-  lines.forEach((line, index) => {
-    if (line.text.includes('\0')) return;
-    const fields = fieldsOf(line.text, false);
-    if (fields.length !== 2) return; // malformed lines are kept verbatim, never interpreted
-    const mac = normalizeMac(fields[0]!);
-    if (mac === undefined) return;
-    entries.push({ index, mac, target: fields[1]!, ipv4: parseIPv4(fields[1]!) });
-  });
-  return { lines, entries };
+function parseEntry(text: string, index: number): EthersEntry | undefined {
+  if (text.includes('\0')) return undefined;
+  const fields = fieldsOf(text, false);
+  if (fields.length !== 2) return undefined; // malformed lines are kept verbatim, never interpreted
+  const mac = normalizeMac(fields[0]!);
+  if (mac === undefined) return undefined;
+  return { index, mac, target: fields[1]!, ipv4: parseIPv4(fields[1]!) };
+}
+
+function fromLines(list: LineList, from = 0, known: readonly EthersEntry[] = []): EthersFile {
+  const entries = [...known];
+  const { lines } = list;
+  for (let index = from; index < lines.length; index++) {
+    const entry = parseEntry(lines[index]!, index);
+    if (entry) entries.push(entry);
+  }
+  return { lines, terminated: list.terminated, entries };
 }
 
 export function renderEthers(file: EthersFile): string {
-  return joinLines(file.lines);
+  return joinLines(file);
 }
 
 export function ethersLine(mac: string, address: string): string {
@@ -41,9 +47,9 @@ export function ethersLine(mac: string, address: string): string {
 }
 
 export function appendEthersLines(file: EthersFile, texts: readonly string[]): EthersFile {
-  return fromLines(appendLines(file.lines, texts));
+  return fromLines(appendLines(file, texts), file.lines.length, file.entries);
 }
 
 export function removeEthersLines(file: EthersFile, indexes: ReadonlySet<number>): EthersFile {
-  return fromLines(file.lines.filter((_, index) => !indexes.has(index)));
+  return { ...removeLines(file, indexes), entries: reindex(file.entries, indexes) };
 }

@@ -21,7 +21,7 @@ export function planForget(scheme: Scheme, hosts: HostsFile, ethers: EthersFile,
   return {
     hosts: removeHostsLines(hosts, hostsRemove),
     ethers: removeEthersLines(ethers, ethersRemove),
-    removedHostsLines: [...hostsRemove].map((i) => hosts.lines[i]!.text),
-    removedEthersLines: [...ethersRemove].map((i) => ethers.lines[i]!.text),
+    removedHostsLines: [...hostsRemove].map((i) => hosts.lines[i]!),
+    removedEthersLines: [...ethersRemove].map((i) => ethers.lines[i]!),
   };
 }

@@ -52,7 +52,7 @@ export function planOffline(scheme: Scheme, hosts: HostsFile, ethers: EthersFile
       ? entry.ipv4 === vmIp && (request.mac === undefined || entry.mac === request.mac)
       : hostname === undefined && request.mac !== undefined && entry.mac === request.mac;
     if (!ours) continue;
-    if (liveHolder(scheme, liveness, entry.ipv4)) { kept.push(ethers.lines[entry.index]!.text); continue; }
+    if (liveHolder(scheme, liveness, entry.ipv4)) { kept.push(ethers.lines[entry.index]!); continue; }
     remove.add(entry.index);
   }
   const dom0 = vmIp === undefined ? undefined : decode(scheme, vmIp);
@@ -61,7 +61,7 @@ export function planOffline(scheme: Scheme, hosts: HostsFile, ethers: EthersFile
     vmIp: vmIp === undefined ? undefined : formatIPv4(vmIp),
     dom0Ip: dom0 ? formatIPv4(encode(scheme, { ...dom0, side: 'dom0' })) : undefined,
     ethers: remove.size > 0 ? removeEthersLines(ethers, remove) : ethers,
-    removedEthersLines: [...remove].map((index) => ethers.lines[index]!.text),
+    removedEthersLines: [...remove].map((index) => ethers.lines[index]!),
     keptForLiveVif: kept,
   };
 }

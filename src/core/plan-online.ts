@@ -72,7 +72,7 @@ export function planOnline(scheme: Scheme, hosts: HostsFile, ethers: EthersFile,
     }
   }
 
-  const removedEthersLines = [...remove].map((index) => ethers.lines[index]!.text);
+  const removedEthersLines = [...remove].map((index) => ethers.lines[index]!);
   let nextEthers = remove.size > 0 ? removeEthersLines(ethers, remove) : ethers;
   const addedEthersLines = present ? [] : [wanted];
   if (!present) nextEthers = appendEthersLines(nextEthers, addedEthersLines);

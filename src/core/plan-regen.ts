@@ -51,13 +51,13 @@ export function planRegen(scheme: Scheme, hostsIn: HostsFile, ethersIn: EthersFi
   for (const entry of ethersIn.entries) {
     if (entry.ipv4 === undefined || decode(scheme, entry.ipv4)?.side !== 'vm') continue;
     const text = ethersLine(entry.mac, entry.target);
-    if (wanted.includes(text) && !kept.has(text) && ethersIn.lines[entry.index]!.text === text) { kept.add(text); continue; }
+    if (wanted.includes(text) && !kept.has(text) && ethersIn.lines[entry.index]! === text) { kept.add(text); continue; }
     remove.add(entry.index);
   }
   const addedEthersLines = wanted.filter((line) => !kept.has(line));
   const ethers = appendEthersLines(removeEthersLines(ethersIn, remove), addedEthersLines);
   return {
     hosts, ethers, addedHostsLines, addedEthersLines, skipped,
-    removedEthersLines: [...remove].map((index) => ethersIn.lines[index]!.text),
+    removedEthersLines: [...remove].map((index) => ethersIn.lines[index]!),
   };
 }

@@ -47,6 +47,12 @@ export function netmaskText(scheme: Scheme): string {
   return formatIPv4(prefixMask(scheme.prefixLength));
 }
 
+/** The dotted text every address of the network starts with: "10." for a /8, "10.198." for a /16, "172." for a /12. */
+export function textPrefix(scheme: Scheme): string {
+  const whole = Math.floor(scheme.prefixLength / 8);
+  return formatIPv4(scheme.network).split('.').slice(0, whole).map((octet) => `${octet}.`).join('');
+}
+
 export function contains(scheme: Scheme, ip: number): boolean {
   return ((ip & prefixMask(scheme.prefixLength)) >>> 0) === scheme.network;
 }

@@ -53,7 +53,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       const result = await offline(event, deps);
       log.info(`${event.command} ${result.device}: ${result.vmIp ?? 'no managed address'}, removed ${result.removedEthersLines.length} ethers line(s)${result.problems.length ? `, ${result.problems.length} problem(s)` : ''}; ${took()}`);
     }
-    log.debug(`phases (ms): ${timer.summary()}`);
+    log.debug(`phases (ms): ${timer.summary()}; maxrss ${process.resourceUsage().maxRSS} KiB`);
     return 0;
   } catch (err) {
     log.error(`${event.command} ${event.device} failed: ${describeError(err)}`);

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { appendLines, fieldsOf, joinLines, splitLines } from '../../src/core/lines';
+import { appendLines, fieldsOf, joinLines, removeLines, splitLines } from '../../src/core/lines';
 
 describe('lossless lines', () => {
   it.each([
     [''], ['\n'], ['a'], ['a\n'], ['a\r\nb\n'], ['a\n\n\nb'], ['  x \t y  \n'], ['\0\xff\xfe\n'], ['a\r'], ['\r\n\r\n'],
   ])('split/join round-trips %j', (text) => {
     expect(joinLines(splitLines(text))).toBe(text);
+  });
+
+  it('removing an unterminated last line terminates the new last one', () => {
+    expect(joinLines(removeLines(splitLines('a\nb'), new Set([1])))).toBe('a\n');
+    expect(joinLines(removeLines(splitLines('a\nb'), new Set([0])))).toBe('b');
+    expect(joinLines(removeLines(splitLines('a\r\nb\r\n'), new Set([1])))).toBe('a\r\n');
   });
 
   it('append terminates an unterminated last line first', () => {

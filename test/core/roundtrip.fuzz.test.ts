@@ -1,6 +1,6 @@
 // Property tests: hosts/ethers parse-render is the identity on arbitrary bytes, and planning never loses a line it does not own.
 import { describe, expect, it } from 'vitest';
-import { parseHosts, renderHosts } from '../../src/core/hosts-file';
+import { entriesNamed, leadingIPv4, parseEntry, parseHosts, renderHosts } from '../../src/core/hosts-file';
 import { parseEthers, renderEthers } from '../../src/core/ethers-file';
 import { planOnline } from '../../src/core/plan-online';
 import { planOffline } from '../../src/core/plan-offline';
@@ -33,6 +33,19 @@ describe(`fuzz (${CASES} cases)`, () => {
     }
   });
 
+  it(`the hook's allocation-free lookups agree with the full parse (replay with VND_SEED=${r.seed})`, () => {
+    for (let i = 0; i < CASES; i++) {
+      const hosts = parseHosts(randomText(r));
+      hosts.lines.forEach((text, index) => {
+        const entry = parseEntry(text, index);
+        if (entry?.ipv4 !== undefined) expect(leadingIPv4(text), `case ${i}: ${JSON.stringify(text)}`).toBe(entry.ipv4);
+      });
+      for (const name of ['web', 'dom1', 'web-2', '10.0.1.1']) {
+        expect(entriesNamed(hosts, name), `case ${i}`).toEqual(hosts.entries.filter((e) => e.names.includes(name)));
+      }
+    }
+  });
+
   it(`online and offline plans keep every line they do not own (replay with VND_SEED=${r.seed})`, () => {
     for (let i = 0; i < CASES; i++) {
       const hostsText = randomText(r);
@@ -53,8 +66,8 @@ describe(`fuzz (${CASES} cases)`, () => {
       const prefix = hostsText === '' || hostsText.endsWith('\n') ? hostsText : `${hostsText}\n`;
       const expected = plan.addedHostsLines.length ? prefix + plan.addedHostsLines.map((l) => `${l}\n`).join('') : hostsText;
       expect(renderHosts(plan.hosts), `case ${i}: ${JSON.stringify(hostsText)}`).toBe(expected);
-      const kept = parseEthers(ethersText).lines.map((l) => l.text).filter((t) => !plan.removedEthersLines.includes(t));
-      const after = plan.ethers.lines.map((l) => l.text);
+      const kept = [...parseEthers(ethersText).lines].filter((t) => !plan.removedEthersLines.includes(t));
+      const after = [...plan.ethers.lines];
       for (const text of kept) expect(after, `case ${i}`).toContain(text);
       const off = planOffline(scheme, plan.hosts, plan.ethers, { domainName: 'web', y: 1, mac }, liveness);
       expect(off.ethers.lines.length, `case ${i}`).toBe(plan.ethers.lines.length - off.removedEthersLines.length);

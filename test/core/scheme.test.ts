@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, dom0Address, maxMachine, parseScheme, vmAddress } from '../../src/core/scheme';
+import { decode, dom0Address, maxMachine, parseScheme, textPrefix, vmAddress } from '../../src/core/scheme';
 
 describe('parseScheme', () => {
   it.each([
@@ -40,5 +40,11 @@ describe('addresses', () => {
 
   it.each(['10.0.0.5', '10.0.1.0', '10.0.1.128', '11.0.1.1', '10.0.1', '10.0.01.1', 'web'])('%s is not a scheme address', (ip) => {
     expect(decode(slash8, ip)).toBeUndefined();
+  });
+});
+
+describe('textPrefix', () => {
+  it.each([['10.0.0.0/8', '10.'], ['10.198.0.0/16', '10.198.'], ['172.16.0.0/12', '172.'], ['10.0.0.0/20', '10.0.']])('%s -> %s', (cidr, prefix) => {
+    expect(textPrefix(parseScheme(cidr))).toBe(prefix);
   });
 });

@@ -176,6 +176,14 @@ export class Sandbox {
   /** Run the compiled hook in dom0 as libxl (or xend) runs it. */
   runHook(vif: VifSpec, command: 'online' | 'offline' | 'add' | 'remove', extraEnv: Record<string, string> = {}): Promise<RunResult> {
     const { args, env } = hookInvocation(vif, command, this.xs.socketPath);
+    if (command === 'offline') {
+      // libxl marks the backend offline and waits for Closed before it runs the script (libxl_device.c)
+      const be = `/local/domain/0/backend/vif/${vif.domid}/${vif.devid}`;
+      if (this.xs.read(`${be}/online`) !== undefined) { this.xs.write(`${be}/online`, '0'); this.xs.write(`${be}/state`, '6'); }
+    } else if (command === 'online') {
+      const be = `/local/domain/0/backend/vif/${vif.domid}/${vif.devid}`;
+      if (this.xs.read(`${be}/online`) !== undefined) this.xs.write(`${be}/online`, '1');
+    }
     return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...this.hookEnv, ...extraEnv }, timeoutMs: 45_000 });
   }
 

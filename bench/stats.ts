@@ -1,0 +1,20 @@
+// Small statistics for the benchmark: medians, percentiles, and parsing the hook's own timing line.
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export const median = (values: readonly number[]) => percentile(values, 50);
+
+export function fmt(ms: number): string {
+  return Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a';
+}
+
+/** "…; 43 ms, lock wait 2 ms" and, at LOG_LEVEL=debug, "maxrss 51234 KiB" from the hook's stderr. */
+export function hookTimings(stderr: string): { inProcessMs?: number; lockWaitMs?: number; maxRssKiB?: number } {
+  const timing = /; (\d+) ms, lock wait (\d+) ms/.exec(stderr);
+  const rss = /maxrss (\d+) KiB/.exec(stderr);
+  return { inProcessMs: timing ? Number(timing[1]) : undefined, lockWaitMs: timing ? Number(timing[2]) : undefined, maxRssKiB: rss ? Number(rss[1]) : undefined };
+}

@@ -1,6 +1,6 @@
 // Locked, guarded, atomic read-modify-write of /etc/hosts and /etc/ethers: both or neither, nothing half-written, no lost update.
 import * as path from 'node:path';
-import { open, readFile, appendFile, unlink, stat, realpath } from 'node:fs/promises';
+import { open, readFile, appendFile, unlink, stat, lstat, readdir, realpath } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
 import { VifError } from '../core/errors';
@@ -100,34 +100,56 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   const journal = `${options.lockPath}.tmpfiles`;
   const stats: TransactionStats = { lockWaitMs: 0, attempts: 0 };
 
-  /** Temp files of a writer that was killed mid-write (listed in the journal) are removed by the next holder. */
+  /**
+   * A writer killed mid-write leaves write-file-atomic's temp file (<real target>.<digits>) behind. Before each write
+   * the journal records the real target and the time; the next lock holder removes that target's temp-named siblings
+   * created since (an older hosts.20240101 backup of the administrator's is never touched).
+   */
   async function sweepTempFiles(): Promise<void> {
     const listed = await readFile(journal, 'utf8').catch(() => '');
     if (listed === '') return;
-    const allowed = [options.hostsFile, options.ethersFile].map((file) => path.basename(file));
-    for (const tmp of listed.split('\n').filter(Boolean)) {
-      if (allowed.some((base) => new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+$`).test(path.basename(tmp)))) {
-        await unlink(tmp).catch(() => undefined);
+    for (const line of listed.split('\n').filter(Boolean)) {
+      const [target, since] = line.split('\t');
+      if (!target || !since) continue;
+      const dir = path.dirname(target);
+      const pattern = new RegExp(`^${path.basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d{1,10}$`);
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        if (!pattern.test(name)) continue;
+        const tmp = path.join(dir, name);
+        const tmpStat = await lstat(tmp).catch(() => undefined);
+        if (tmpStat?.isFile() && tmpStat.mtimeMs >= Number(since) - 1000) await unlink(tmp).catch(() => undefined);
       }
     }
     await unlink(journal).catch(() => undefined);
   }
 
+  const realTargets = new Map<string, Promise<string>>();
+  const realTarget = (file: string) => {
+    if (!realTargets.has(file)) realTargets.set(file, realpath(file).catch(() => path.resolve(file)));
+    return realTargets.get(file)!;
+  };
+
   async function writeOne(file: string, content: string, before: Stats | undefined): Promise<void> {
     if (!sameFile(before, await currentStat(file))) throw new ConcurrentChange(file);
-    await assertSafeDirectory(file);
+    await appendFile(journal, `${await realTarget(file)}\t${Date.now()}\n`, { mode: 0o600 });
     try {
       await writeFileAtomic(file, Buffer.from(content, 'latin1'), {
         fsync: true,
-        mode: before ? undefined : 0o644,
-        tmpfileCreated: async (tmp: string) => { await appendFile(journal, `${tmp}\n`, { mode: 0o600 }); },
+        // the owner and mode we read (so write-file-atomic need not stat again); 0644 root for a new file
+        mode: before ? before.mode & 0o7777 : 0o644,
+        chown: before ? { uid: before.uid, gid: before.gid } : undefined,
       });
     } catch (err) {
       throw ioError('write', file, err);
     }
   }
 
+  // directory permissions are checked once per process, before the lock: they do not change under a hook
+  let safeDirectories: Promise<void> | undefined;
+
   async function attempt<T>(plan: Parameters<FileStore['transact']>[0]): Promise<T> {
+    safeDirectories ??= Promise.all([assertSafeDirectory(options.hostsFile), assertSafeDirectory(options.ethersFile)]).then(() => undefined);
+    await safeDirectories;
     const lock = await acquireLock(options);
     stats.lockWaitMs += lock.waitedMs;
     try {
@@ -137,19 +159,15 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       const writes: Array<[string, string, FileState]> = [];
       if (update.hosts !== undefined && update.hosts !== hosts.content) writes.push([options.hostsFile, update.hosts, hosts]);
       if (update.ethers !== undefined && update.ethers !== ethers.content) writes.push([options.ethersFile, update.ethers, ethers]);
-      const done: Array<[string, FileState]> = [];
-      try {
-        for (const [file, content, before] of writes) {
-          if (lock.compromised()) throw new ConcurrentChange('lock compromised');
-          await writeOne(file, content, before.stat);
-          done.push([file, before]);
-        }
-      } catch (err) {
-        // put back what this attempt already replaced, so the two files never disagree
-        for (const [file, before] of done.reverse()) {
-          await writeFileAtomic(file, Buffer.from(before.content, 'latin1'), { fsync: true }).catch(() => undefined);
-        }
-        throw err;
+      if (writes.length === 0) return result as T;
+      if (lock.compromised()) throw new ConcurrentChange('lock compromised');
+      // the two files are independent: replace them side by side, then undo the ones that landed if one failed
+      const outcomes = await Promise.allSettled(writes.map(([file, content, before]) => writeOne(file, content, before.stat)));
+      const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failure) {
+        await Promise.all(writes.filter((_, i) => outcomes[i]!.status === 'fulfilled').map(([file, , before]) =>
+          writeFileAtomic(file, Buffer.from(before.content, 'latin1'), { fsync: true }).catch(() => undefined)));
+        throw failure.reason;
       }
       await unlink(journal).catch(() => undefined);
       return result as T;

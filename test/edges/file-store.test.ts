@@ -1,5 +1,5 @@
 // The locked, guarded, atomic file store on a real filesystem: concurrency inside one process, rollback of a half-done pair, temp-file sweeping.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, statSync, chmodSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, statSync, chmodSync, readdirSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,12 +58,16 @@ describe('file store', () => {
     expect(readFileSync(join(dir, 'hosts'), 'utf8')).toBe('h\n');
   });
 
-  it('removes temp files a killed writer left behind, as listed in its journal', async () => {
+  it('removes temp files a killed writer left behind, and never an older look-alike', async () => {
+    writeFileSync(join(dir, 'hosts.20240101'), 'admin backup');
+    const since = Date.now();
     writeFileSync(join(dir, 'hosts.123456'), 'partial');
     writeFileSync(join(dir, 'hosts.backup'), 'admin file');
-    writeFileSync(join(dir, 'lock.tmpfiles'), `${join(dir, 'hosts.123456')}\n${join(dir, 'hosts.backup')}\n`);
+    const old = new Date(since - 60_000);
+    utimesSync(join(dir, 'hosts.20240101'), old, old);
+    writeFileSync(join(dir, 'lock.tmpfiles'), `${join(dir, 'hosts')}\t${since}\n`);
     await store().transact(() => ({ update: {}, result: null }));
-    expect(readdirSync(dir).sort()).toEqual(['hosts.backup']);
+    expect(readdirSync(dir).sort()).toEqual(['hosts.20240101', 'hosts.backup']);
   });
 
   it('refuses a directory others can write to (symlink planting)', async () => {

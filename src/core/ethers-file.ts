@@ -1,8 +1,7 @@
 // /etc/ethers parse and render: `MAC IPv4-or-hostname` lines; '#' is a comment only at the start of a line (as dnsmasq reads it).
-import { appendLines, fieldsOf, joinLines, removeLines, splitLines, type LineList } from './lines';
+import { appendLines, fieldsOf, joinLines, reindex, removeLines, splitLines, type LineList } from './lines';
 import { normalizeMac } from './mac';
 import { parseIPv4 } from './ipv4';
-import { reindex } from './hosts-file';
 
 export interface EthersEntry {
   readonly index: number;

@@ -157,16 +157,3 @@ export function removeHostsLines(file: HostsFile, indexes: ReadonlySet<number>):
   const list = removeLines(file, indexes);
   return new LazyHostsFile(list.lines, list.terminated);
 }
-
-/** Entries of the lines that stay, with line numbers shifted past the removed ones. */
-export function reindex<T extends { readonly index: number }>(entries: readonly T[], removed: ReadonlySet<number>): T[] {
-  const gone = [...removed].sort((a, b) => a - b);
-  const out: T[] = [];
-  let shift = 0;
-  for (const entry of entries) {
-    while (shift < gone.length && gone[shift]! < entry.index) shift++;
-    if (removed.has(entry.index)) continue;
-    out.push(shift === 0 ? entry : { ...entry, index: entry.index - shift });
-  }
-  return out;
-}

@@ -42,3 +42,16 @@ export function fieldsOf(text: string, inlineComments: boolean): string[] {
   }
   return body.split(/[ \t\r\f\v]+/).filter((field) => field !== '');
 }
+
+/** Entries of the lines that stay, with line numbers shifted past the removed ones. */
+export function reindex<T extends { readonly index: number }>(entries: readonly T[], removed: ReadonlySet<number>): T[] {
+  const gone = [...removed].sort((a, b) => a - b);
+  const out: T[] = [];
+  let shift = 0;
+  for (const entry of entries) {
+    while (shift < gone.length && gone[shift]! < entry.index) shift++;
+    if (removed.has(entry.index)) continue;
+    out.push(shift === 0 ? entry : { ...entry, index: entry.index - shift });
+  }
+  return out;
+}

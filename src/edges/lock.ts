@@ -19,7 +19,7 @@ export interface HeldLock {
 }
 
 const FIRST_DELAY_MS = 2;
-const MAX_DELAY_MS = 40;
+const MAX_DELAY_MS = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -14,6 +14,7 @@ import { offline } from './offline';
 import { phaseTimer, type HookDeps } from './deps';
 
 const TAG = 'vif-nat-dns';
+const OFFLINE_LOCK_WAIT_MS = 10_000;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   let log: Logger = createLogger(TAG, 'info', false);
@@ -41,7 +42,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       mark: timer.mark,
       log,
       openXenStore: () => openXenStore(env),
-      files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs, waitMs: config.lockWaitMs }),
+      // offline never blocks teardown for long: past 10 s it gives up on the ethers line (regen-ethers or the next online fix it)
+      files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs,
+        waitMs: event.kind === 'down' ? Math.min(config.lockWaitMs, OFFLINE_LOCK_WAIT_MS) : config.lockWaitMs }),
       net: createNetworkOps(exec),
       dnsmasq: createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec),
     };

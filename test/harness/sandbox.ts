@@ -45,7 +45,7 @@ export interface SandboxOptions {
 
 const SETUP_DOM0 = `set -e
 mount -t tmpfs -o size="$ETC_SIZE",mode=755 vnd-etc "$STAGE"
-cp -a /etc/. "$STAGE"/ 2>/dev/null || cp -a /etc/. "$STAGE"/
+cp -a /etc/. "$STAGE"/
 mount --bind "$STAGE" /etc
 mount -t tmpfs -o mode=755 vnd-run /run
 mkdir -p /run/dnsmasq /run/lock

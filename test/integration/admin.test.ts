@@ -104,6 +104,7 @@ describe('admin CLI', () => {
     const removed = await admin('uninstall');
     expect(removed.stdout).toContain('removed /etc/xen/scripts/vif-nat-dns');
     expect(removed.stdout).toContain('kept (changed by you) /etc/xen/vif-nat-dns.conf');
+    expect(removed.stdout).toContain('removed /etc/xen/vif-nat-dns.conf.dist');
     expect((await box.inDom0(['test', '-e', '/etc/xen/scripts/vif-nat-dns'])).code).toBe(1);
   });
 

@@ -77,7 +77,8 @@ Exit: 0 done, 1 error, 2 usage.`,
           await writeFileAtomic(target, contents[i]!, { mode: action.item.mode });
           await chmod(target, action.item.mode);
         }
-        if (action.kind !== 'keep-changed') manifest.set(action.item.target, action.item.hash);
+        // the .dist copy is ours too: uninstall removes it unless it was edited
+        manifest.set(action.kind === 'keep-changed' ? action.distPath : action.item.target, action.item.hash);
         process.stdout.write(action.kind === 'keep-changed' ? `kept your changed ${action.item.target}; new version in ${action.distPath}\n`
           : `${action.kind === 'same' ? 'unchanged' : action.reason === 'new' ? 'installed' : 'updated'} ${action.item.target}\n`);
       }

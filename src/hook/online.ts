@@ -62,38 +62,27 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     const { vmIp, dom0Ip, hostname } = plan.allocation;
     const vif: VifAddressing = { device, vmIp, dom0Ip, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined };
     if (!(await net.isConfigured(device))) undo.push(() => net.down(vif));
-    const notes: string[] = [];
+    const notes = { info: [] as string[], warn: [] as string[] };
     const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
     // the vif's own addressing and the shared MASQUERADE check are independent: run them side by side
     const [, masquerade] = await Promise.all([
       net.up(vif),
       uplink ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
     ]);
-    if (masquerade === 'added') notes.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
-    if (!uplink) notes.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');
+    if (masquerade === 'added') notes.info.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
+    if (!uplink) notes.warn.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');
 
     deps.mark('network');
     const reload = await dnsmasq.reload();
-    if ('warning' in reload) notes.push(reload.warning);
-
-    if (config.dhcpRelease) {
-      const holders = new Set([...plan.displacedMacs, ...(await dnsmasq.leaseHolders(vmIp))]);
-      holders.delete(mac);
-      for (const holder of holders) {
-        try {
-          await dnsmasq.release(device, vmIp, holder);
-          notes.push(`released ${holder}'s lease on ${vmIp}`);
-        } catch (err) {
-          notes.push(`could not release ${holder}'s lease on ${vmIp}: ${describeError(err)}`);
-        }
-      }
-    }
+    if ('warning' in reload) notes.warn.push(reload.warning);
+    if (config.dhcpRelease) await releaseOldLeases(deps, device, vmIp, mac, plan.displacedMacs, notes);
 
     deps.mark('dnsmasq');
     if (event.typeIf === 'vif') await xs.write(`${event.xenbusPath}/hotplug-status`, 'connected');
     deps.mark('report');
-    for (const note of notes) (note.startsWith('dnsmasq not') || note.startsWith('no uplink') || note.startsWith('could not') ? log.warn : log.info)(note);
-    return { hostname, vmIp, dom0Ip, device, mac, notes };
+    notes.info.forEach((note) => log.info(note));
+    notes.warn.forEach((note) => log.warn(note));
+    return { hostname, vmIp, dom0Ip, device, mac, notes: [...notes.info, ...notes.warn] };
   } catch (err) {
     for (const step of undo.reverse()) {
       await step().catch((undoErr) => log.error(`rollback step failed: ${describeError(undoErr)}`));
@@ -102,6 +91,20 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     throw err;
   } finally {
     xs.close();
+  }
+}
+
+/** A restarted guest with a new MAC: dnsmasq would refuse its address while another MAC's lease holds it, so release that lease. */
+async function releaseOldLeases(deps: HookDeps, device: string, vmIp: string, mac: string, displaced: readonly string[], notes: { info: string[]; warn: string[] }): Promise<void> {
+  const holders = new Set([...displaced, ...(await deps.dnsmasq.leaseHolders(vmIp))]);
+  holders.delete(mac);
+  for (const holder of holders) {
+    try {
+      await deps.dnsmasq.release(device, vmIp, holder);
+      notes.info.push(`released ${holder}'s lease on ${vmIp}`);
+    } catch (err) {
+      notes.warn.push(`could not release ${holder}'s lease on ${vmIp}: ${describeError(err)}`);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // Locked, guarded, atomic read-modify-write of /etc/hosts and /etc/ethers: both or neither, nothing half-written, no lost update.
 import * as path from 'node:path';
 import { open, readFile, appendFile, unlink, stat, lstat, readdir, realpath } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
 import { VifError } from '../core/errors';
 import { acquireLock, type LockOptions } from './lock';
@@ -106,8 +106,10 @@ export function createFileStore(options: FileStoreOptions): FileStore {
    * created since (an older hosts.20240101 backup of the administrator's is never touched).
    */
   async function sweepTempFiles(): Promise<void> {
-    const listed = await readFile(journal, 'utf8').catch(() => '');
-    if (listed === '') return;
+    const journalStat = await lstat(journal).catch(() => undefined);
+    if (!journalStat) return;
+    // only a regular file of ours is read; anything planted at that name (a symlink, a fifo) is just removed
+    const listed = journalStat.isFile() ? await readFile(journal, 'utf8').catch(() => '') : '';
     for (const line of listed.split('\n').filter(Boolean)) {
       const [target, since] = line.split('\t');
       if (!target || !since) continue;
@@ -131,7 +133,8 @@ export function createFileStore(options: FileStoreOptions): FileStore {
 
   async function writeOne(file: string, content: string, before: Stats | undefined): Promise<void> {
     if (!sameFile(before, await currentStat(file))) throw new ConcurrentChange(file);
-    await appendFile(journal, `${await realTarget(file)}\t${Date.now()}\n`, { mode: 0o600 });
+    // O_NOFOLLOW: a symlink planted at the journal's name must not turn this append into a write elsewhere
+    await appendFile(journal, `${await realTarget(file)}\t${Date.now()}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW });
     try {
       await writeFileAtomic(file, Buffer.from(content, 'latin1'), {
         fsync: true,
@@ -148,7 +151,7 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   let safeDirectories: Promise<void> | undefined;
 
   async function attempt<T>(plan: Parameters<FileStore['transact']>[0]): Promise<T> {
-    safeDirectories ??= Promise.all([assertSafeDirectory(options.hostsFile), assertSafeDirectory(options.ethersFile)]).then(() => undefined);
+    safeDirectories ??= Promise.all([options.hostsFile, options.ethersFile, options.lockPath].map(assertSafeDirectory)).then(() => undefined);
     await safeDirectories;
     const lock = await acquireLock(options);
     stats.lockWaitMs += lock.waitedMs;

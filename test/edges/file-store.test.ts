@@ -70,6 +70,26 @@ describe('file store', () => {
     expect(readdirSync(dir).sort()).toEqual(['hosts.20240101', 'hosts.backup']);
   });
 
+  it('never follows a symlink planted at the journal\'s name', async () => {
+    if (process.getuid?.() !== 0) return;
+    writeFileSync(join(dir, 'victim'), 'precious\n');
+    symlinkSync(join(dir, 'victim'), join(dir, 'lock.tmpfiles'));
+    await store().transact(() => ({ update: { hosts: 'x\n' }, result: null }));
+    expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('precious\n');
+    expect(readFileSync(join(dir, 'hosts'), 'utf8')).toBe('x\n');
+  });
+
+  it('refuses a lock in a directory others can write to', async () => {
+    if (process.getuid?.() !== 0) return;
+    const open = mkdtempSync(join(tmpdir(), 'vnd-open-'));
+    chmodSync(open, 0o1777);
+    try {
+      await expect(store({ lockPath: join(open, 'lock') }).transact(() => ({ update: {}, result: null }))).rejects.toThrow(/writable by users other than root/);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a directory others can write to (symlink planting)', async () => {
     if (process.getuid?.() !== 0) return;
     chmodSync(dir, 0o777);

@@ -59,4 +59,14 @@ describe('interfaces', () => {
     expect(box.xs.read('/local/domain/0/backend/vif/24/0/hotplug-error')).toMatch(/cannot rename vif24\.0 to vifnamed/);
     expect(await box.dom0File('/etc/ethers')).toBe(ethers);
   });
+
+  it('honours a /16 managed network from the environment (VIF_NAT_DNS_NETWORK)', async () => {
+    const guest = await box.addGuest(25, 'slash16', ['00:16:3e:00:25:01']);
+    const result = await box.runHook(guest.vifs[0]!, 'online', { VIF_NAT_DNS_NETWORK: '10.198.0.0/16' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(await box.dom0File('/etc/hosts')).toContain('10.198.1.1\tslash16\n');
+    expect(await box.dhcp(guest)).toMatchObject({ ip: '10.198.1.1', router: '10.198.1.129' });
+    const nat = await box.inDom0(['iptables', '-w', '-t', 'nat', '-S', 'POSTROUTING']);
+    expect(nat.stdout).toContain('-s 10.198.0.0/16');
+  });
 });

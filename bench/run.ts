@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Sandbox, REPO } from '../test/harness/sandbox';
 import { missingRequirements } from '../test/harness/requirements';
 import { run } from '../test/harness/processes';
+import { testMac } from '../test/harness/xen-domain';
 import { fmt, hookTimings, median, percentile } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -14,7 +15,6 @@ const STORMS = (process.env.BENCH_STORMS ?? '10,50,200').split(',').map(Number);
 const SCALES = [0, 1000, 10000, 65000];
 const out: string[] = [];
 const say = (line = '') => { process.stdout.write(`${line}\n`); out.push(line); };
-const mac = (tag: number, n: number) => `00:16:3e:${tag.toString(16).padStart(2, '0')}:${((n >> 8) & 255).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
 let nextDomid = 1;
 
 async function bareNode(box: Sandbox): Promise<number[]> {
@@ -27,7 +27,7 @@ async function bareNode(box: Sandbox): Promise<number[]> {
 }
 
 async function perEvent(box: Sandbox): Promise<void> {
-  const guest = await box.addGuest(nextDomid++, 'latency', [mac(1, 1)], { headless: true });
+  const guest = await box.addGuest(nextDomid++, 'latency', [testMac(1, 1)], { headless: true });
   const vif = guest.vifs[0]!;
   const on: number[] = [];
   const off: number[] = [];
@@ -68,7 +68,7 @@ async function storms(box: Sandbox): Promise<void> {
   say('|---|---|---|---|---|---|---|---|---|');
   for (const n of STORMS) {
     const guests = [];
-    for (let i = 0; i < n; i++) guests.push(await box.addGuest(nextDomid++, `storm${n}-${i}`, [mac(2 + STORMS.indexOf(n), i)], { headless: true }));
+    for (let i = 0; i < n; i++) guests.push(await box.addGuest(nextDomid++, `storm${n}-${i}`, [testMac(2 + STORMS.indexOf(n), i)], { headless: true }));
     const started = performance.now();
     const results = await Promise.all(guests.map((g) => box.runHook(g.vifs[0]!, 'online')));
     const wall = performance.now() - started;
@@ -103,7 +103,7 @@ async function scale(box: Sandbox): Promise<void> {
     await box.writeDom0File('/etc/ethers', '');
     const times: number[] = [];
     for (let i = 0; i < Math.max(10, Math.floor(RUNS / 2)) + 2; i++) {
-      const g = await box.addGuest(nextDomid++, `scale${n}-new-${i}`, [mac(9, nextDomid)], { headless: true });
+      const g = await box.addGuest(nextDomid++, `scale${n}-new-${i}`, [testMac(9, nextDomid)], { headless: true });
       const result = await box.runHook(g.vifs[0]!, 'online');
       if (result.code !== 0) throw new Error(result.stderr);
       if (i >= 2) times.push(result.ms);

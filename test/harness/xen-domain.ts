@@ -11,6 +11,11 @@ export interface VifSpec {
   readonly toolstack?: 'xl' | 'xend';
 }
 
+/** A MAC for test guests: Xen's OUI, a tag octet to tell test groups apart, and n (0..65535) in the last two. */
+export function testMac(tag: number, n: number): string {
+  return ['00', '16', '3e', tag, (n >> 8) & 255, n & 255].map((o) => (typeof o === 'string' ? o : o.toString(16).padStart(2, '0'))).join(':');
+}
+
 export function backendPath(spec: Pick<VifSpec, 'domid' | 'devid'>): string {
   return `/local/domain/0/backend/vif/${spec.domid}/${spec.devid}`;
 }

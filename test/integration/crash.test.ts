@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, HOOK } from '../harness/sandbox';
-import { hookInvocation, type VifSpec } from '../harness/xen-domain';
+import { hookInvocation, testMac, type VifSpec } from '../harness/xen-domain';
 import { seededRandom } from '../harness/random';
 
 const TRIALS = Number(process.env.VND_KILL_TRIALS ?? 200);
@@ -39,7 +39,7 @@ describe(`SIGKILL at random points (${TRIALS} trials)`, () => {
 
     const recover = async () => {
       if ((await tempFiles()) !== '') tempLeftByKills++;
-      const vif = (await box.addGuest(9000 + verifier, `verify-${verifier++}`, [`00:16:3e:99:${(verifier >> 8).toString(16).padStart(2, '0')}:${(verifier & 255).toString(16).padStart(2, '0')}`], { headless: true })).vifs[0]!;
+      const vif = (await box.addGuest(9000 + verifier, `verify-${verifier++}`, [testMac(0x99, verifier)], { headless: true })).vifs[0]!;
       const result = await box.runHook(vif, 'online');
       expect(result.code, result.stderr).toBe(0);
       expect(result.ms).toBeLessThan(STALE_MS + 3000);
@@ -52,7 +52,7 @@ describe(`SIGKILL at random points (${TRIALS} trials)`, () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const goOnline = online.length === 0 || r.next() < 0.75;
       const vif = goOnline
-        ? (await box.addGuest(2000 + trial, `crash-${trial}`, [`00:16:3e:aa:${(trial >> 8).toString(16).padStart(2, '0')}:${(trial & 255).toString(16).padStart(2, '0')}`], { headless: true })).vifs[0]!
+        ? (await box.addGuest(2000 + trial, `crash-${trial}`, [testMac(0xaa, trial)], { headless: true })).vifs[0]!
         : online.splice(r.int(0, online.length - 1), 1)[0]!;
       const before = await files();
       const code = await killAfter(vif, goOnline ? 'online' : 'offline', r.int(15, 90));

@@ -1,6 +1,7 @@
 // Hostile and broken input: odd domain names, bad MACs and numbers, bad ip nodes, guest-written nodes, and odd or huge files.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../harness/sandbox';
+import { testMac } from '../harness/xen-domain';
 
 let box: Sandbox;
 let domid = 300;
@@ -8,7 +9,7 @@ beforeAll(async () => { box = await Sandbox.create(); await box.startDnsmasq(); 
 afterAll(async () => { await box?.destroy(); });
 
 const files = async () => ({ hosts: await box.dom0File('/etc/hosts'), ethers: await box.dom0File('/etc/ethers') });
-const nextMac = () => `00:16:3e:bb:${(domid >> 8).toString(16).padStart(2, '0')}:${(domid & 255).toString(16).padStart(2, '0')}`;
+const nextMac = () => testMac(0xbb, domid);
 
 async function online(name: string, nodes: Record<string, string> = {}, mac = nextMac()) {
   const id = domid++;

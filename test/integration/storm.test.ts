@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../harness/sandbox';
 import { parseHosts } from '../../src/core/hosts-file';
 import { parseEthers } from '../../src/core/ethers-file';
-import type { VifSpec } from '../harness/xen-domain';
+import { testMac, type VifSpec } from '../harness/xen-domain';
 
 const STORM = Number(process.env.VND_STORM ?? 50);
 const MIXED = Number(process.env.VND_MIXED_STORM ?? 200);
-const mac = (domid: number, devid: number) => `00:16:3e:${((domid >> 8) & 255).toString(16).padStart(2, '0')}:${(domid & 255).toString(16).padStart(2, '0')}:${devid.toString(16).padStart(2, '0')}`;
+const mac = (domid: number, devid: number) => testMac(0x30 + devid, domid);
+const mixMac = (domid: number, devid: number) => testMac(0x40 + devid, domid);
 
 let box: Sandbox;
 beforeAll(async () => { box = await Sandbox.create(); await box.startDnsmasq(); });
@@ -47,7 +48,7 @@ describe('storms', () => {
     const specs = new Map<number, VifSpec[]>();
     for (let i = 0; i < 2 * n; i++) {
       const domid = 1000 + i;
-      specs.set(domid, (await box.addGuest(domid, `mix-${i}`, [mac(domid, 0), mac(domid, 1)], { headless: true })).vifs);
+      specs.set(domid, (await box.addGuest(domid, `mix-${i}`, [mixMac(domid, 0), mixMac(domid, 1)], { headless: true })).vifs);
     }
     const firstHalf = [...specs.entries()].filter(([domid]) => domid < 1000 + n);
     await Promise.all(firstHalf.flatMap(([, vifs]) => vifs.map((v) => box.runHook(v, 'online'))));
@@ -78,7 +79,7 @@ describe('storms', () => {
         if (i >= n / 2) expected.add(`${v.mac} ${byName.get(hostname)}`);
       }
     }
-    const actual = ethers.filter((e) => e.mac.startsWith('00:16:3e:03') || e.mac.startsWith('00:16:3e:04')).map((e) => `${e.mac} ${e.target}`);
+    const actual = ethers.filter((e) => /^00:16:3e:4[01]:/.test(e.mac)).map((e) => `${e.mac} ${e.target}`);
     expect(new Set(actual)).toEqual(expected);
     expect(actual).toHaveLength(expected.size);
     const addresses = [...byName.values()];

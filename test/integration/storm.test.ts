@@ -40,7 +40,7 @@ describe('storms', () => {
       expect(await box.dhcp(g)).toMatchObject({ ip: byName.get(g.name) });
     }
     for (const g of guests) expect(box.xs.read(`/local/domain/0/backend/vif/${g.domid}/0/hotplug-status`)).toBe('connected');
-  });
+  }, 300_000);
 
   it(`a mixed storm of ${MIXED} online/offline events (several vifs per guest) ends as a sequential run would`, async () => {
     // guests 0..n-1 have 2 vifs each; first half is online beforehand
@@ -90,5 +90,5 @@ describe('storms', () => {
       expect(b).toBe(a); // one machine number per guest
       void vifs;
     }
-  });
+  }, 600_000);
 });

@@ -85,7 +85,7 @@ async function storms(box: Sandbox): Promise<void> {
   say('');
   const [first, last] = [perGuest[0]!, perGuest[perGuest.length - 1]!];
   say(`Wall time per guest goes from ${fmt(first.ms)} at ${first.n} guests to ${fmt(last.ms)} at ${last.n} (×${(last.ms / first.ms).toFixed(2)}): ` +
-    `${last.ms / first.ms <= 1.25 ? 'cost grows linearly with the number of guests' : 'cost grows faster than linearly'}. Each hook is a separate Node process, so on 2 cores a storm is CPU-bound; ` +
+    `${last.ms / first.ms <= 1.25 ? 'close to linear growth with the number of guests' : 'growth faster than linear'}. Each hook is a separate Node process, so on 2 cores a storm is CPU-bound; ` +
     'lock wait is the time a hook spent polling for the lock (retries from 2 ms, randomised ×0.5–1.5).');
   say('');
 }

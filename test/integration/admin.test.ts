@@ -95,6 +95,7 @@ describe('admin CLI', () => {
     const { env } = (await import('../harness/xen-domain')).hookInvocation(guest.vifs[0]!, 'online', box.xs.socketPath);
     const byXen = await run('/usr/bin/nsenter', ['-t', String(box.dom0.pid), '-m', '-n', '--', '/etc/xen/scripts/vif-nat-dns', 'online', 'type_if=vif'], { env });
     expect(byXen.code).toBe(0);
+    expect((await box.inDom0(['head', '-n', '1', '/etc/xen/scripts/vif-nat-dns'])).stdout.trim()).toBe(`#!${process.execPath}`);
     expect(await box.dhcp(guest)).toMatchObject({ ip: expect.stringMatching(/^10\.0\.\d+\.1$/) });
 
     await box.inDom0(['sh', '-c', 'echo "LOG_LEVEL=debug" >> /etc/xen/vif-nat-dns.conf']);

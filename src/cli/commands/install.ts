@@ -26,6 +26,15 @@ export function installSources(repo: string, layout: Layout): Array<[string, str
   ];
 }
 
+/**
+ * Installed scripts name this Node by its absolute path: hotplug scripts run with the toolstack's PATH, which need
+ * not contain the directory node was installed in.
+ */
+export function pinInterpreter(data: Buffer, node = process.execPath): Buffer {
+  const text = data.toString('latin1');
+  return text.startsWith('#!/usr/bin/env node\n') ? Buffer.from(`#!${node}\n${text.slice('#!/usr/bin/env node\n'.length)}`, 'latin1') : data;
+}
+
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 async function hashes(paths: readonly string[]): Promise<Map<string, string>> {
@@ -63,7 +72,7 @@ Exit: 0 done, 1 error, 2 usage.`,
       const { values } = parseArgs({ args, options: OPTIONS, strict: true });
       const layout = layoutFrom(values, process.env);
       const sources = installSources(repo, layout);
-      const contents = await Promise.all(sources.map(([source]) => readFile(source).catch((err) => {
+      const contents = await Promise.all(sources.map(([source]) => readFile(source).then(pinInterpreter, (err) => {
         throw new VifError('FILE_IO', `cannot read ${source}: ${(err as NodeJS.ErrnoException).code}`, 'run `npm ci && npm run build` in the checkout first', { source });
       })));
       const items: InstallItem[] = sources.map(([, target, mode], i) => ({ target, mode, hash: sha256(contents[i]!) }));

@@ -14,6 +14,7 @@ export const DEFAULTS = {
   NETDEV: '',
   LOG_LEVEL: 'info',
   SYSLOG: 'yes',
+  SYSLOG_SOCKET: '/dev/log',
   LOCK_STALE_MS: '3000',
   LOCK_WAIT_MS: '30000',
   TAP_ROUTE_METRIC: '10',
@@ -32,7 +33,7 @@ export interface Config {
   readonly dnsmasqLeaseFile: string;
   readonly netdev: string;
   readonly logLevel: LogLevel;
-  readonly syslog: boolean;
+  readonly syslogSocket: string | undefined; // undefined: SYSLOG=no
   readonly lockStaleMs: number;
   readonly lockWaitMs: number;
   readonly tapRouteMetric: number;
@@ -88,7 +89,7 @@ export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env:
     dnsmasqLeaseFile: get('DNSMASQ_LEASE_FILE'),
     netdev: get('NETDEV'),
     logLevel: level as LogLevel,
-    syslog: flag('SYSLOG', get('SYSLOG')),
+    syslogSocket: flag('SYSLOG', get('SYSLOG')) ? get('SYSLOG_SOCKET') : undefined,
     lockStaleMs: integer('LOCK_STALE_MS', get('LOCK_STALE_MS'), 2000, 60000),
     lockWaitMs: integer('LOCK_WAIT_MS', get('LOCK_WAIT_MS'), 100, 600000),
     tapRouteMetric: integer('TAP_ROUTE_METRIC', get('TAP_ROUTE_METRIC'), 1, 65535),

@@ -17,7 +17,7 @@ const TAG = 'vif-nat-dns';
 const OFFLINE_LOCK_WAIT_MS = 10_000;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  let log: Logger = createLogger(TAG, 'info', false);
+  let log: Logger = createLogger(TAG, 'info', undefined);
   let event;
   try {
     event = parseInvocation(argv, env);
@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const started = performance.now();
   try {
     const config = loadConfig(env);
-    log = createLogger(TAG, config.logLevel, config.syslog);
+    log = createLogger(TAG, config.logLevel, config.syslogSocket);
     const timer = phaseTimer();
     const deps: HookDeps = {
       config,

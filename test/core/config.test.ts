@@ -9,7 +9,7 @@ describe('config', () => {
     expect(config.ethersFile).toBe('/etc/ethers');
     expect(config.dnsmasqPidFiles).toEqual(['/run/dnsmasq/dnsmasq.pid', '/var/run/dnsmasq.pid']);
     expect(config.lockStaleMs).toBe(3000);
-    expect(config.syslog).toBe(true);
+    expect(config.syslogSocket).toBe('/dev/log');
   });
 
   it('file values, then environment overrides', () => {
@@ -17,7 +17,7 @@ describe('config', () => {
     const config = buildConfig(file, { VIF_NAT_DNS_HOSTS_FILE: '/tmp/hosts' });
     expect(config.scheme.text).toBe('10.198.0.0/16');
     expect(config.hostsFile).toBe('/tmp/hosts');
-    expect(config.syslog).toBe(false);
+    expect(config.syslogSocket).toBeUndefined();
   });
 
   it.each([

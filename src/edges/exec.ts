@@ -48,7 +48,7 @@ export const exec: Exec = async (file, args, options = {}) => {
   const out = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
   if (options.check && out.exitCode !== 0) {
     throw new VifError('NETWORK', `${commandLine(file, args)} failed with exit code ${out.exitCode}: ${out.stderr.trim().split('\n').slice(0, 3).join(' / ') || '(no stderr)'}`,
-      'see the command\'s message; the hook rolled back what it had changed', { command: commandLine(file, args), exitCode: out.exitCode, stderr: out.stderr, input: options.input });
+      'fix what the command reports, then retry', { command: commandLine(file, args), exitCode: out.exitCode, stderr: out.stderr, input: options.input });
   }
   return out;
 };

@@ -12,6 +12,7 @@ import { exec } from '../edges/exec';
 import { online } from './online';
 import { offline } from './offline';
 import { phaseTimer, type HookDeps } from './deps';
+import { EVENT_HANDLED } from './cached-loader';
 
 const TAG = 'vif-nat-dns';
 const OFFLINE_LOCK_WAIT_MS = 10_000;
@@ -57,6 +58,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       log.info(`${event.command} ${result.device}: ${result.vmIp ?? 'no managed address'}, removed ${result.removedEthersLines.length} ethers line(s)${result.problems.length ? `, ${result.problems.length} problem(s)` : ''}; ${took()}`);
     }
     log.debug(`phases (ms): ${timer.summary()}; maxrss ${process.resourceUsage().maxRSS} KiB`);
+    (globalThis as Record<symbol, unknown>)[EVENT_HANDLED] = true; // tells the loader its code cache is worth writing
     return 0;
   } catch (err) {
     log.error(`${event.command} ${event.device} failed: ${describeError(err)}`);

@@ -87,7 +87,7 @@ describe('admin CLI', () => {
   });
 
   it('install puts a self-contained hook where Xen looks, keeps an edited config, and uninstall reverses it', async () => {
-    const installed = await admin('install', '--prefix', '/run/usr-local');
+    const installed = await admin('install', '--prefix', '/run/usr-local', '--cache-dir', '/run/vnd-cache');
     expect(installed.code).toBe(0);
     expect(installed.stdout).toContain('installed /etc/xen/scripts/vif-nat-dns');
     // the installed single file runs as the vif script, without the checkout's node_modules
@@ -96,17 +96,20 @@ describe('admin CLI', () => {
     const byXen = await run('/usr/bin/nsenter', ['-t', String(box.dom0.pid), '-m', '-n', '--', '/etc/xen/scripts/vif-nat-dns', 'online', 'type_if=vif'], { env });
     expect(byXen.code).toBe(0);
     expect((await box.inDom0(['head', '-n', '1', '/etc/xen/scripts/vif-nat-dns'])).stdout.trim()).toBe(`#!${process.execPath}`);
+    expect((await box.inDom0(['test', '-s', '/run/vnd-cache/vif-nat-dns.cache'])).code).toBe(0); // the code cache, written after the event
     expect(await box.dhcp(guest)).toMatchObject({ ip: expect.stringMatching(/^10\.0\.\d+\.1$/) });
 
     await box.inDom0(['sh', '-c', 'echo "LOG_LEVEL=debug" >> /etc/xen/vif-nat-dns.conf']);
-    const again = await admin('install', '--prefix', '/run/usr-local');
+    const again = await admin('install', '--prefix', '/run/usr-local', '--cache-dir', '/run/vnd-cache');
     expect(again.stdout).toContain('kept your changed /etc/xen/vif-nat-dns.conf; new version in /etc/xen/vif-nat-dns.conf.dist');
     expect(again.stdout).toContain('unchanged /etc/xen/scripts/vif-nat-dns');
-    const removed = await admin('uninstall');
+    const removed = await admin('uninstall', '--cache-dir', '/run/vnd-cache');
     expect(removed.stdout).toContain('removed /etc/xen/scripts/vif-nat-dns');
     expect(removed.stdout).toContain('kept (changed by you) /etc/xen/vif-nat-dns.conf');
     expect(removed.stdout).toContain('removed /etc/xen/vif-nat-dns.conf.dist');
     expect((await box.inDom0(['test', '-e', '/etc/xen/scripts/vif-nat-dns'])).code).toBe(1);
+    expect((await box.inDom0(['test', '-e', '/run/vnd-cache/vif-nat-dns.cache'])).code).toBe(1);
+    expect((await box.inDom0(['test', '-e', '/run/usr-local/lib/vif-nat-dns/vif-nat-dns.cjs'])).code).toBe(1);
   });
 
   it('network-nat-dns start/status/stop is idempotent', async () => {

@@ -1,0 +1,49 @@
+// The code-cache loader: miss writes a cache after a real event, then hits; a corrupt or untrusted cache is never fatal.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const LOADER = join(__dirname, '..', '..', 'dist', 'loader.cjs');
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vnd-cache-'));
+  // a stand-in bundle: says it ran, and marks the event handled when asked to
+  writeFileSync(join(dir, 'bundle.cjs'), "#!/usr/bin/env node\nconsole.log('ran ' + __filename.length);\nif (process.env.HANDLED) globalThis[Symbol.for('vif-nat-dns.event-handled')] = true;\n");
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(env: Record<string, string> = {}): { status: string; out: string } {
+  const script = `const s = require(${JSON.stringify(LOADER)}).runCached(${JSON.stringify(join(dir, 'bundle.cjs'))}, ${JSON.stringify(join(dir, 'c', 'bundle.cache'))}); console.log('status ' + s);`;
+  const out = execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  return { status: /status (\w+)/.exec(out)![1]!, out };
+}
+
+describe('cached loader (needs npm run build)', () => {
+  it('writes the cache only after a handled event, then uses it', () => {
+    expect(load().status).toBe('miss');
+    expect(existsSync(join(dir, 'c', 'bundle.cache'))).toBe(false);
+    expect(load({ HANDLED: '1' }).status).toBe('miss');
+    expect(existsSync(join(dir, 'c', 'bundle.cache'))).toBe(true);
+    const hit = load();
+    expect(hit.status).toBe('hit');
+    expect(hit.out).toContain('ran ');
+  });
+
+  it('a corrupt cache is rejected, the bundle still runs, and the cache is rewritten', () => {
+    load({ HANDLED: '1' });
+    writeFileSync(join(dir, 'c', 'bundle.cache'), 'garbage');
+    const rejected = load({ HANDLED: '1' });
+    expect(rejected.status).toBe('rejected');
+    expect(rejected.out).toContain('ran ');
+    expect(load().status).toBe('hit');
+  });
+
+  it('a cache others could have written is not used', () => {
+    load({ HANDLED: '1' });
+    chmodSync(join(dir, 'c', 'bundle.cache'), 0o666);
+    expect(load().status).toBe('untrusted');
+  });
+});

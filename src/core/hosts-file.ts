@@ -1,6 +1,6 @@
 // /etc/hosts parse and render: every line kept verbatim; entries found by exact address and name fields.
 // Files can hold 100,000+ lines, so the hook's lookups scan lines without allocating and parse only the lines they hit.
-import { appendLines, joinLines, removeLines, splitLines, type LineList } from './lines';
+import { appendLines, fieldsOf, joinLines, removeLines, splitLines, type LineList } from './lines';
 import { parseIPv4 } from './ipv4';
 
 export interface HostsEntry {
@@ -42,9 +42,7 @@ export function parseHosts(content: string): HostsFile {
 /** One line as an entry: address, then at least one name, before any `#`; lines holding NUL are never interpreted. */
 export function parseEntry(text: string, index: number): HostsEntry | undefined {
   if (text.includes('\0')) return undefined;
-  const hash = text.indexOf('#');
-  const body = hash === -1 ? text : text.slice(0, hash);
-  const fields = body.split(/[ \t\r\f\v]+/).filter((field) => field !== '');
+  const fields = fieldsOf(text, true);
   if (fields.length < 2) return undefined;
   const [address, ...names] = fields as [string, ...string[]];
   return { index, address, ipv4: parseIPv4(address), names: names.map((n) => n.toLowerCase()) };

@@ -2,6 +2,7 @@
 // Files can hold 100,000+ lines, so the hook's lookups scan lines without allocating and parse only the lines they hit.
 import { appendLines, fieldsOf, joinLines, removeLines, splitLines, type LineList } from './lines';
 import { parseIPv4 } from './ipv4';
+import { escapeRegExp } from './regexp';
 
 export interface HostsEntry {
   readonly index: number; // line index
@@ -85,7 +86,7 @@ export function renderHosts(file: HostsFile): string {
 }
 
 function nameMatcher(name: string, flags: string): RegExp {
-  const escaped = name.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escaped = escapeRegExp(name.toLowerCase());
   return new RegExp(`(?:^|[ \\t\\r\\f\\v])${escaped}(?=$|[ \\t\\r\\f\\v#])`, flags);
 }
 

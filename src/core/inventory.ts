@@ -3,6 +3,7 @@ import type { EthersFile } from './ethers-file';
 import type { HostsFile } from './hosts-file';
 import { formatIPv4 } from './ipv4';
 import { decode, encode, type Scheme } from './scheme';
+import { escapeRegExp } from './regexp';
 
 export interface InventoryRow {
   readonly hostname: string;
@@ -29,6 +30,6 @@ export function inventory(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, 
 
 /** Glob with * and ? only, matched against the whole name. */
 export function globMatch(pattern: string, name: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const regex = new RegExp(`^${escapeRegExp(pattern).replace(/\\\*/g, '.*').replace(/\\\?/g, '.')}$`);
   return regex.test(name);
 }

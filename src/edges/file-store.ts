@@ -4,6 +4,7 @@ import { open, readFile, appendFile, unlink, stat, lstat, readdir, realpath } fr
 import { constants, type Stats } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
 import { VifError } from '../core/errors';
+import { escapeRegExp } from '../core/regexp';
 import { acquireLock, type LockOptions } from './lock';
 
 export interface Snapshot {
@@ -85,9 +86,8 @@ async function currentStat(file: string): Promise<Stats | undefined> {
 }
 
 /** A directory others can write to would let them plant a symlink at our temp file's name: refuse it. */
-async function assertSafeDirectory(file: string): Promise<void> {
+async function assertSafeDirectory(file: string, real: string): Promise<void> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
-  const real = await realpath(file).catch(() => file);
   const dir = path.dirname(real);
   const dirStat = await stat(dir).catch((err) => { throw ioError('write', file, err); });
   if (dirStat.uid !== 0 || (dirStat.mode & 0o002) !== 0 || ((dirStat.mode & 0o020) !== 0 && dirStat.gid !== 0)) {
@@ -114,7 +114,7 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       const [target, since] = line.split('\t');
       if (!target || !since) continue;
       const dir = path.dirname(target);
-      const pattern = new RegExp(`^${path.basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d{1,10}$`);
+      const pattern = new RegExp(`^${escapeRegExp(path.basename(target))}\\.\\d{1,10}$`);
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         if (!pattern.test(name)) continue;
         const tmp = path.join(dir, name);
@@ -151,7 +151,8 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   let safeDirectories: Promise<void> | undefined;
 
   async function attempt<T>(plan: Parameters<FileStore['transact']>[0]): Promise<T> {
-    safeDirectories ??= Promise.all([options.hostsFile, options.ethersFile, options.lockPath].map(assertSafeDirectory)).then(() => undefined);
+    safeDirectories ??= Promise.all([options.hostsFile, options.ethersFile, options.lockPath]
+      .map(async (file) => assertSafeDirectory(file, await realTarget(file)))).then(() => undefined);
     await safeDirectories;
     const lock = await acquireLock(options);
     stats.lockWaitMs += lock.waitedMs;

@@ -12,6 +12,11 @@ const MANIFEST = '/etc/xen/vif-nat-dns.installed.json';
 
 interface Layout { destdir: string; prefix: string; scriptsDir: string; cacheDir: string }
 
+/** Where the hook's bundle and loader live at run time. */
+const libDir = (layout: Layout) => join(layout.prefix, 'lib', 'vif-nat-dns');
+/** A run-time path as written under DESTDIR. */
+const underDestdir = (layout: Layout, path: string) => join(layout.destdir || '/', path);
+
 /** Where a file's content comes from: a file of the checkout, or text made for this layout. */
 export type InstallSource = string | { readonly text: string };
 
@@ -20,7 +25,7 @@ export type InstallSource = string | { readonly text: string };
  * paths are the run-time ones (no DESTDIR), the interpreter is pinned later like the other scripts.
  */
 export function hookScript(layout: Layout): string {
-  const lib = join(layout.prefix, 'lib', 'vif-nat-dns');
+  const lib = libDir(layout);
   return `#!/usr/bin/env node
 // Xen vif hotplug script vif-nat-dns (installed by vif-nat-dns-admin install; see ${lib}).
 require(${JSON.stringify(join(lib, 'loader.cjs'))}).runCached(${JSON.stringify(join(lib, 'vif-nat-dns.cjs'))}, ${JSON.stringify(join(layout.cacheDir, 'vif-nat-dns.cache'))});
@@ -29,8 +34,8 @@ require(${JSON.stringify(join(lib, 'loader.cjs'))}).runCached(${JSON.stringify(j
 
 /** What goes where: [source, target path, mode]. */
 export function installSources(repo: string, layout: Layout): Array<[InstallSource, string, number]> {
-  const at = (path: string) => join(layout.destdir || '/', path);
-  const lib = join(layout.prefix, 'lib', 'vif-nat-dns');
+  const at = (path: string) => underDestdir(layout, path);
+  const lib = libDir(layout);
   return [
     [{ text: hookScript(layout) }, at(join(layout.scriptsDir, 'vif-nat-dns')), 0o755],
     [join(repo, 'dist', 'vif-nat-dns.cjs'), at(join(lib, 'vif-nat-dns.cjs')), 0o644],
@@ -99,7 +104,7 @@ Exit: 0 done, 1 error, 2 usage.`,
         throw new VifError('FILE_IO', `cannot read ${String(source)}: ${(err as NodeJS.ErrnoException).code}`, 'run `npm ci && npm run build` in the checkout first', { source });
       })));
       const items: InstallItem[] = sources.map(([, target, mode], i) => ({ target, mode, hash: sha256(contents[i]!) }));
-      const manifestPath = join(layout.destdir || '/', MANIFEST);
+      const manifestPath = underDestdir(layout, MANIFEST);
       const manifest = await readManifest(manifestPath);
       const actions = planInstall(items, await hashes(items.map((i) => i.target)), manifest);
       for (const [i, action] of actions.entries()) {
@@ -131,14 +136,14 @@ Removes every file install recorded in ${MANIFEST}, unless you changed it since 
   async run(args) {
     const { values } = parseArgs({ args, options: OPTIONS, strict: true });
     const layout = layoutFrom(values, process.env);
-    const manifestPath = join(layout.destdir || '/', MANIFEST);
+    const manifestPath = underDestdir(layout, MANIFEST);
     const manifest = await readManifest(manifestPath);
     for (const action of planUninstall(await hashes([...manifest.keys()]), manifest)) {
       if (action.kind === 'remove') await rm(action.path, { force: true });
       process.stdout.write(`${action.kind === 'remove' ? 'removed' : action.kind === 'gone' ? 'already gone' : 'kept (changed by you)'} ${action.path}\n`);
     }
     await rm(manifestPath, { force: true });
-    const cache = join(layout.destdir || '/', layout.cacheDir, 'vif-nat-dns.cache');
+    const cache = underDestdir(layout, join(layout.cacheDir, 'vif-nat-dns.cache'));
     await rm(cache, { force: true });
     process.stdout.write(`removed the code cache ${cache}\n`);
     return 0;

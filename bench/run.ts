@@ -8,7 +8,7 @@ import { Sandbox, REPO } from '../test/harness/sandbox';
 import { missingRequirements } from '../test/harness/requirements';
 import { run } from '../test/harness/processes';
 import { testMac } from '../test/harness/xen-domain';
-import { fmt, hookTimings, median, percentile } from './stats';
+import { fmt, hookPhases, hookTimings, median, percentile } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const STORMS = (process.env.BENCH_STORMS ?? '10,50,200').split(',').map(Number);
@@ -32,6 +32,7 @@ async function perEvent(box: Sandbox): Promise<void> {
   const on: number[] = [];
   const off: number[] = [];
   const rss: number[] = [];
+  const phases = new Map<string, number[]>();
   for (let i = 0; i < RUNS + 3; i++) {
     const up = await box.runHook(vif, 'online', { VIF_NAT_DNS_LOG_LEVEL: 'debug' });
     const down = await box.runHook(vif, 'offline');
@@ -41,6 +42,7 @@ async function perEvent(box: Sandbox): Promise<void> {
     off.push(down.ms);
     const t = hookTimings(up.stderr);
     if (t.maxRssKiB) rss.push(t.maxRssKiB);
+    for (const [phase, ms] of hookPhases(up.stderr)) phases.set(phase, [...(phases.get(phase) ?? []), ms]);
   }
   const bare = await bareNode(box);
   const b = median(bare);
@@ -53,6 +55,12 @@ async function perEvent(box: Sandbox): Promise<void> {
   say(`| vif-nat-dns offline | ${fmt(median(off))} | ${fmt(percentile(off, 10))} | ${fmt(percentile(off, 90))} | ${(median(off) / b).toFixed(2)} |`);
   say('');
   say(`${RUNS} runs each after 3 warm-up runs, each a fresh process started through nsenter exactly as the tests run the hook, clean environment (no NODE_EXTRA_CA_CERTS). Reference: Xen's vif-nat online ≈ 100–125 ms on this machine kind (shared/notes/field-facts.md).`);
+  say('');
+  say('Where an online goes (medians of the hook\'s own phase marks, LOG_LEVEL=debug; "start" is process start to the event handler):');
+  say('');
+  say(`| ${[...phases.keys()].join(' | ')} |`);
+  say(`|${[...phases.keys()].map(() => '---').join('|')}|`);
+  say(`| ${[...phases.values()].map((v) => fmt(median(v))).join(' | ')} |`);
   say('');
   say('## 4. Memory');
   say('');

@@ -18,3 +18,14 @@ export function hookTimings(stderr: string): { inProcessMs?: number; lockWaitMs?
   const rss = /maxrss (\d+) KiB/.exec(stderr);
   return { inProcessMs: timing ? Number(timing[1]) : undefined, lockWaitMs: timing ? Number(timing[2]) : undefined, maxRssKiB: rss ? Number(rss[1]) : undefined };
 }
+
+/** The hook's phase line at LOG_LEVEL=debug ("phases (ms): start 31, xenstore 2.1, …") as phase -> ms; "start" is time from process start to main(). */
+export function hookPhases(stderr: string): Map<string, number> {
+  const line = /phases \(ms\): ([^;]*);/.exec(stderr);
+  const phases = new Map<string, number>();
+  for (const part of line ? line[1]!.split(', ') : []) {
+    const match = /^(\S+) ([\d.]+)$/.exec(part);
+    if (match) phases.set(match[1]!, Number(match[2]));
+  }
+  return phases;
+}

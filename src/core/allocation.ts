@@ -1,9 +1,9 @@
 // Address allocation: a hostname recorded in /etc/hosts keeps its address; a new one gets the lowest free machine number.
 import { VifError } from './errors';
-import { entriesAt, entriesNamed, hostsLine, leadingAddresses, type HostsFile } from './hosts-file';
+import { entriesAt, entriesNamed, forEachLeadingAddress, hostsLine, type HostsFile } from './hosts-file';
 import type { EthersFile } from './ethers-file';
 import { formatIPv4, parseIPv4 } from './ipv4';
-import { decode, encode, maxMachine, textPrefix, type Scheme, type SchemeAddress } from './scheme';
+import { decode, encode, machineOf, maxMachine, textPrefix, type Scheme, type SchemeAddress } from './scheme';
 import { hostnameFor } from './hostname';
 
 export interface AllocationRequest {
@@ -21,23 +21,24 @@ export interface Allocation {
   readonly newHostsLines: readonly string[]; // lines to append to /etc/hosts (empty when already recorded)
 }
 
-/** Machine numbers taken by any managed address in /etc/hosts or /etc/ethers. */
-export function usedMachines(scheme: Scheme, hosts: HostsFile, ethers?: EthersFile): Set<number> {
-  const used = new Set<number>();
-  for (const ip of leadingAddresses(hosts, textPrefix(scheme))) {
-    const addr = decode(scheme, ip);
-    if (addr) used.add(addr.machine);
-  }
+/** Machine numbers taken by any managed address in /etc/hosts or /etc/ethers, as a bitmap indexed by machine number. */
+export function usedMachines(scheme: Scheme, hosts: HostsFile, ethers?: EthersFile): Uint8Array {
+  const used = new Uint8Array(maxMachine(scheme) + 1);
+  forEachLeadingAddress(hosts, textPrefix(scheme), (ip) => {
+    const machine = machineOf(scheme, ip);
+    if (machine !== undefined) used[machine] = 1;
+  });
   for (const entry of ethers?.entries ?? []) {
-    const addr = entry.ipv4 === undefined ? undefined : decode(scheme, entry.ipv4);
-    if (addr) used.add(addr.machine);
+    const machine = entry.ipv4 === undefined ? undefined : machineOf(scheme, entry.ipv4);
+    if (machine !== undefined) used[machine] = 1;
   }
   return used;
 }
 
-export function lowestFreeMachine(scheme: Scheme, used: ReadonlySet<number>): number {
+export function lowestFreeMachine(scheme: Scheme, used: Uint8Array): number {
   const max = maxMachine(scheme);
-  for (let machine = 1; machine <= max; machine++) if (!used.has(machine)) return machine;
+  const machine = used.indexOf(0, 1);
+  if (machine !== -1 && machine <= max) return machine;
   throw new VifError('EXHAUSTED', `all ${max} machine numbers of ${scheme.text} are taken in /etc/hosts`,
     'release unused ones with `vif-nat-dns-admin forget <hostname>` or `gc`, or configure a larger NETWORK', { network: scheme.text, max });
 }

@@ -1,7 +1,7 @@
 // /etc/hosts parse and render: every line kept verbatim; entries found by exact address and name fields.
 // Files can hold 100,000+ lines, so the hook's lookups scan lines without allocating and parse only the lines they hit.
-import { appendLines, fieldsOf, joinLines, removeLines, splitLines, type LineList } from './lines';
-import { parseIPv4 } from './ipv4';
+import { fieldsOf, joinLines, removeLines, splitLines, type LineList } from './lines';
+import { formatIPv4, parseIPv4 } from './ipv4';
 import { escapeRegExp } from './regexp';
 
 export interface HostsEntry {
@@ -19,15 +19,18 @@ export interface HostsFile extends LineList {
 const isBlank = (code: number) => code === 32 || code === 9 || code === 13 || code === 12 || code === 11;
 
 class LazyHostsFile implements HostsFile {
+  private list?: LineList;
   private parsed?: readonly HostsEntry[];
-  private text?: string;
-  constructor(readonly lines: readonly string[], readonly terminated: boolean, content?: string) {
-    this.text = content;
+  /** `content` is the file as one string: the hook's lookups scan it natively and never split 100,000 lines. */
+  constructor(readonly content: string, list?: LineList) {
+    this.list = list;
   }
-  /** The file as one string, for whole-file searches (one native regex pass beats 100,000 small ones). */
-  get content(): string {
-    this.text ??= joinLines(this);
-    return this.text;
+  get lines(): readonly string[] {
+    this.list ??= splitLines(this.content);
+    return this.list.lines;
+  }
+  get terminated(): boolean {
+    return this.content === '' || this.content.endsWith('\n');
   }
   get entries(): readonly HostsEntry[] {
     this.parsed ??= this.lines.flatMap((text, index) => parseEntry(text, index) ?? []);
@@ -35,9 +38,10 @@ class LazyHostsFile implements HostsFile {
   }
 }
 
+const contentOf = (file: HostsFile) => (file instanceof LazyHostsFile ? file.content : joinLines(file));
+
 export function parseHosts(content: string): HostsFile {
-  const { lines, terminated } = splitLines(content);
-  return new LazyHostsFile(lines, terminated, content);
+  return new LazyHostsFile(content);
 }
 
 /** One line as an entry: address, then at least one name, before any `#`; lines holding NUL are never interpreted. */
@@ -54,9 +58,14 @@ export function parseEntry(text: string, index: number): HostsEntry | undefined 
  * without allocating; undefined for comments, IPv6, junk and lines holding NUL.
  */
 export function leadingIPv4(text: string): number | undefined {
-  const length = text.length;
-  let i = 0;
-  while (i < length && isBlank(text.charCodeAt(i))) i++;
+  return text.includes('\0') ? undefined : scanLeadingIPv4(text, 0, text.length, '');
+}
+
+/** leadingIPv4 of the line text[start, end) (no NUL check), undefined unless the address starts with `prefix`. */
+function scanLeadingIPv4(text: string, start: number, end: number, prefix: string): number | undefined {
+  let i = start;
+  while (i < end && isBlank(text.charCodeAt(i))) i++;
+  if (!text.startsWith(prefix, i)) return undefined;
   // four decimal octets, no leading zeros (as parseIPv4), scanned in place
   let value = 0;
   for (let part = 0; part < 4; part++) {
@@ -66,7 +75,7 @@ export function leadingIPv4(text: string): number | undefined {
     }
     const first = i;
     let octet = 0;
-    while (i < length && i - first < 4) {
+    while (i < end && i - first < 4) {
       const code = text.charCodeAt(i);
       if (code < 48 || code > 57) break;
       octet = octet * 10 + (code - 48);
@@ -76,13 +85,12 @@ export function leadingIPv4(text: string): number | undefined {
     if (digits === 0 || digits > 3 || octet > 255 || (digits > 1 && text.charCodeAt(first) === 48)) return undefined;
     value = value * 256 + octet;
   }
-  if (i >= length || !isBlank(text.charCodeAt(i))) return undefined; // an entry's address is followed by its names
-  if (text.includes('\0')) return undefined;
+  if (i >= end || !isBlank(text.charCodeAt(i))) return undefined; // an entry's address is followed by its names
   return value >>> 0;
 }
 
 export function renderHosts(file: HostsFile): string {
-  return file instanceof LazyHostsFile ? file.content : joinLines(file);
+  return contentOf(file);
 }
 
 function nameMatcher(name: string, flags: string): RegExp {
@@ -93,13 +101,24 @@ function nameMatcher(name: string, flags: string): RegExp {
 /** Entries naming `name` exactly (case-insensitive, as resolvers compare), in file order; never a substring match. */
 export function entriesNamed(file: HostsFile, name: string): HostsEntry[] {
   const wanted = name.toLowerCase();
-  const content = file instanceof LazyHostsFile ? file.content : joinLines(file);
-  const candidates = nameMatcher(wanted, 'gim');
+  return entriesOfLinesMatching(contentOf(file), nameMatcher(wanted, 'gim')).filter((entry) => entry.names.includes(wanted));
+}
+
+/** Entries at the address `ip`. */
+export function entriesAt(file: HostsFile, ip: number): HostsEntry[] {
+  const address = escapeRegExp(formatIPv4(ip));
+  return entriesOfLinesMatching(contentOf(file), new RegExp(`^[ \\t\\r\\f\\v]*${address}[ \\t\\r\\f\\v]`, 'gm'))
+    .filter((entry) => entry.ipv4 === ip);
+}
+
+/** Parsed entries of the lines where the global regex `candidates` matches (one native pass; lines counted only up to the hits). */
+function entriesOfLinesMatching(content: string, candidates: RegExp): HostsEntry[] {
   const found: HostsEntry[] = [];
   let line = 0;
   let lineStart = 0;
   let last = -1;
   for (let match = candidates.exec(content); match; match = candidates.exec(content)) {
+    if (match[0] === '') candidates.lastIndex++;
     // line number of the match: count the newlines since the previous one
     for (let nl = content.indexOf('\n', lineStart); nl !== -1 && nl < match.index; nl = content.indexOf('\n', lineStart)) {
       line++;
@@ -107,52 +126,73 @@ export function entriesNamed(file: HostsFile, name: string): HostsEntry[] {
     }
     if (line === last) continue;
     last = line;
-    const entry = parseEntry(file.lines[line]!, line);
-    if (entry?.names.includes(wanted)) found.push(entry);
+    const lineEnd = content.indexOf('\n', lineStart);
+    const entry = parseEntry(content.slice(lineStart, lineEnd === -1 ? content.length : lineEnd), line);
+    if (entry) found.push(entry);
   }
   return found;
 }
 
-/** Entries at the address `ip`. */
-export function entriesAt(file: HostsFile, ip: number): HostsEntry[] {
-  const found: HostsEntry[] = [];
-  file.lines.forEach((text, index) => {
-    if (leadingIPv4(text) !== ip) return;
-    const entry = parseEntry(text, index);
-    if (entry) found.push(entry);
-  });
-  return found;
+const BLANK_LINE = /\n[ \t\r\f\v]/g;
+
+/** Start of the first line at or after the line starting at `from` (0, or just past a newline) that begins with a blank; -1 if none. */
+function blankLineFrom(content: string, from: number): number {
+  if (from === 0 && isBlank(content.charCodeAt(0))) return 0;
+  BLANK_LINE.lastIndex = Math.max(0, from - 1);
+  const match = BLANK_LINE.exec(content);
+  return match ? match.index + 1 : -1;
 }
 
 /**
- * The IPv4 addresses the file's entries start with (an address with no name counts too: harmless when reserving).
- * `textPrefix` (e.g. "10." for 10.0.0.0/8) skips, with one native startsWith, lines that cannot be in the network.
+ * The IPv4 addresses starting with `textPrefix` (e.g. "10." for 10.0.0.0/8) that the file's lines start with, in file order
+ * (an address with no name counts too: harmless when reserving). With 65,000 entries this runs once per event, cold:
+ * native indexOf jumps from one "\n10." to the next and a regex finds the rare lines that start with a blank, so only
+ * candidate lines are scanned, in place.
  */
 export function leadingAddresses(file: HostsFile, textPrefix = ''): number[] {
   const out: number[] = [];
-  for (const text of file.lines) {
-    if (!text.startsWith(textPrefix) && !isBlank(text.charCodeAt(0))) continue;
-    const ip = leadingIPv4(text);
-    if (ip !== undefined) out.push(ip);
-  }
+  forEachLeadingAddress(file, textPrefix, (ip) => out.push(ip));
   return out;
+}
+
+/** leadingAddresses without the array: `visit` is called with each address, in file order. */
+export function forEachLeadingAddress(file: HostsFile, textPrefix: string, visit: (ip: number) => void): void {
+  const content = contentOf(file);
+  const needle = `\n${textPrefix}`;
+  const nextPrefixed = (from: number) => {
+    const at = content.indexOf(needle, from);
+    return at === -1 ? -1 : at + 1;
+  };
+  let prefixed = content.startsWith(textPrefix) ? 0 : nextPrefixed(0);
+  let blank = blankLineFrom(content, 0);
+  let nul = content.indexOf('\0');
+  while (prefixed !== -1 || blank !== -1) {
+    const start = prefixed === -1 ? blank : blank === -1 ? prefixed : Math.min(prefixed, blank);
+    const newline = content.indexOf('\n', start);
+    const end = newline === -1 ? content.length : newline;
+    if (nul !== -1 && nul < start) nul = content.indexOf('\0', start);
+    if (nul === -1 || nul >= end) { // a line holding NUL is never interpreted
+      const ip = scanLeadingIPv4(content, start, end, textPrefix);
+      if (ip !== undefined) visit(ip);
+    }
+    if (newline === -1) break;
+    if (prefixed === start) prefixed = nextPrefixed(end);
+    if (blank === start) blank = blankLineFrom(content, end + 1);
+  }
 }
 
 export function hostsLine(address: string, name: string): string {
   return `${address}\t${name}`;
 }
 
-/** Appends whole lines; entries already parsed are carried over, the new lines parsed lazily with the rest. */
+/** Appends whole lines: the new text is the old text plus the new lines (no split or re-join of 100,000 lines). */
 export function appendHostsLines(file: HostsFile, texts: readonly string[]): HostsFile {
-  const list = appendLines(file, texts);
-  if (texts.length === 0 || !(file instanceof LazyHostsFile)) return new LazyHostsFile(list.lines, list.terminated);
-  // appending never rewrites what is there: the new text is the old text plus the new lines (no re-join of 100,000 lines)
-  const before = file.content;
-  const content = `${before}${before === '' || file.terminated ? '' : '\n'}${texts.join('\n')}\n`;
-  return new LazyHostsFile(list.lines, list.terminated, content);
+  if (texts.length === 0) return file;
+  const before = contentOf(file);
+  return new LazyHostsFile(`${before}${before === '' || before.endsWith('\n') ? '' : '\n'}${texts.join('\n')}\n`);
 }
 
 export function removeHostsLines(file: HostsFile, indexes: ReadonlySet<number>): HostsFile {
   const list = removeLines(file, indexes);
-  return new LazyHostsFile(list.lines, list.terminated);
+  return list === file ? file : new LazyHostsFile(joinLines(list), list);
 }

@@ -79,11 +79,16 @@ export function dom0Address(scheme: Scheme, machine: number, y: number): string 
 /** Decode an address of the managed network; undefined for anything the scheme does not produce. */
 export function decode(scheme: Scheme, ip: number | string): SchemeAddress | undefined {
   const value = typeof ip === 'string' ? parseIPv4(ip) : ip;
-  if (value === undefined || !contains(scheme, value)) return undefined;
-  const offset = (value - scheme.network) >>> 0;
+  const machine = value === undefined ? undefined : machineOf(scheme, value);
+  if (machine === undefined) return undefined;
+  const low = value! & 255;
+  return { machine, y: low & 127, side: low & 128 ? 'dom0' : 'vm' };
+}
+
+/** The machine number of an address the scheme produces, undefined otherwise; allocation-free (run on every hosts line). */
+export function machineOf(scheme: Scheme, ip: number): number | undefined {
+  if (!contains(scheme, ip)) return undefined;
+  const offset = (ip - scheme.network) >>> 0;
   const machine = Math.floor(offset / 256);
-  const low = offset % 256;
-  const y = low & 127;
-  if (machine < 1 || y < 1) return undefined;
-  return { machine, y, side: low & 128 ? 'dom0' : 'vm' };
+  return machine < 1 || (offset & 127) === 0 ? undefined : machine;
 }

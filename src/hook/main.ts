@@ -11,7 +11,7 @@ import { createDnsmasq } from '../edges/dnsmasq';
 import { exec } from '../edges/exec';
 import { online } from './online';
 import { offline } from './offline';
-import { phaseTimer, type HookDeps } from './deps';
+import { phaseTimer, uptimeMs, type HookDeps } from './deps';
 import { EVENT_HANDLED } from './cached-loader';
 
 const TAG = 'vif-nat-dns';
@@ -33,7 +33,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   if (event.kind === 'noop') {
     return 0;
   }
-  const started = performance.now();
+  const started = uptimeMs();
   try {
     const config = loadConfig(env);
     log = createLogger(TAG, config.logLevel, config.syslogSocket);
@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       net: createNetworkOps(exec),
       dnsmasq: createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec),
     };
-    const took = () => `${Math.round(performance.now() - started)} ms, lock wait ${deps.files.stats.lockWaitMs} ms`;
+    const took = () => `${Math.round(uptimeMs() - started)} ms, lock wait ${deps.files.stats.lockWaitMs} ms`;
     if (event.kind === 'up') {
       const result = await online(event, deps);
       log.info(`${event.command} ${result.device}: ${result.hostname} ${result.vmIp} (${result.mac}), dom0 side ${result.dom0Ip}; ${took()}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, lowestFreeMachine } from '../../src/core/allocation';
+import { allocate, lowestFreeMachine, usedMachines } from '../../src/core/allocation';
 import { parseHosts } from '../../src/core/hosts-file';
 import { parseEthers } from '../../src/core/ethers-file';
 import { parseScheme } from '../../src/core/scheme';
@@ -49,6 +49,17 @@ describe('allocate', () => {
     const small = parseScheme('10.198.0.0/16');
     const full = Array.from({ length: 255 }, (_, i) => `10.198.${i + 1}.1 g${i}`).join('\n');
     expect(() => allocate(small, parseHosts(full), none, { domainName: 'web', y: 1 })).toThrow(/all 255 machine numbers of 10.198.0.0\/16 are taken/);
-    expect(lowestFreeMachine(small, new Set([1, 2, 4]))).toBe(3);
+    const used = new Uint8Array(256);
+    [1, 2, 4].forEach((machine) => { used[machine] = 1; });
+    expect(lowestFreeMachine(small, used)).toBe(3);
+  });
+
+  it.each([
+    ['entries, address-only lines and ethers bindings count', '10.0.1.1 a\n10.0.2.5 # reserved\n', '00:16:3e:00:00:01 10.0.3.1\n', [1, 2, 3]],
+    ['dom0 sides count, lines outside the network and y=0 do not', '10.0.4.129 a\n10.1.0.1 b\n192.168.5.1 c\n10.0.6.0 d\n', '', [4, 256]],
+    ['blank-led lines count, NUL lines and leading zeros do not', '\t 10.0.7.1 a\n10.0.8.1 b\0\n10.0.09.1 c\n', '', [7]],
+  ])('usedMachines: %s', (_, hostsText, ethersText, machines) => {
+    const used = usedMachines(scheme, parseHosts(hostsText), parseEthers(ethersText));
+    expect([...used.keys()].filter((machine) => used[machine] === 1)).toEqual(machines);
   });
 });

@@ -1,6 +1,7 @@
 // Property tests: hosts/ethers parse-render is the identity on arbitrary bytes, and planning never loses a line it does not own.
 import { describe, expect, it } from 'vitest';
-import { entriesNamed, leadingIPv4, parseEntry, parseHosts, renderHosts } from '../../src/core/hosts-file';
+import { entriesAt, entriesNamed, leadingAddresses, leadingIPv4, parseEntry, parseHosts, renderHosts } from '../../src/core/hosts-file';
+import { formatIPv4, parseIPv4 } from '../../src/core/ipv4';
 import { parseEthers, renderEthers } from '../../src/core/ethers-file';
 import { planOnline } from '../../src/core/plan-online';
 import { planOffline } from '../../src/core/plan-offline';
@@ -42,6 +43,14 @@ describe(`fuzz (${CASES} cases)`, () => {
       });
       for (const name of ['web', 'dom1', 'web-2', '10.0.1.1']) {
         expect(entriesNamed(hosts, name), `case ${i}`).toEqual(hosts.entries.filter((e) => e.names.includes(name)));
+      }
+      for (const address of ['10.0.1.1', '10.0.2.1', '127.0.0.1']) {
+        const ip = parseIPv4(address)!;
+        expect(entriesAt(hosts, ip), `case ${i}`).toEqual(hosts.entries.filter((e) => e.ipv4 === ip));
+      }
+      for (const prefix of ['10.', '10.0.', '']) {
+        const everyLine = hosts.lines.map((text) => leadingIPv4(text)).filter((ip): ip is number => ip !== undefined && formatIPv4(ip).startsWith(prefix));
+        expect(leadingAddresses(hosts, prefix), `case ${i} prefix ${prefix}`).toEqual(everyLine);
       }
     }
   });

@@ -12,11 +12,16 @@ export function fmt(ms: number): string {
   return Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a';
 }
 
-/** "…; 43 ms, lock wait 2 ms" and, at LOG_LEVEL=debug, "maxrss 51234 KiB" from the hook's stderr. */
-export function hookTimings(stderr: string): { inProcessMs?: number; lockWaitMs?: number; maxRssKiB?: number } {
-  const timing = /; (\d+) ms, lock wait (\d+) ms/.exec(stderr);
+/** "…; 43 ms, lock wait 2 ms, held 5 ms" and, at LOG_LEVEL=debug, "maxrss 51234 KiB" from the hook's stderr. */
+export function hookTimings(stderr: string): { inProcessMs?: number; lockWaitMs?: number; lockHeldMs?: number; maxRssKiB?: number } {
+  const timing = /; (\d+) ms, lock wait (\d+) ms, held (\d+) ms/.exec(stderr);
   const rss = /maxrss (\d+) KiB/.exec(stderr);
-  return { inProcessMs: timing ? Number(timing[1]) : undefined, lockWaitMs: timing ? Number(timing[2]) : undefined, maxRssKiB: rss ? Number(rss[1]) : undefined };
+  return {
+    inProcessMs: timing ? Number(timing[1]) : undefined,
+    lockWaitMs: timing ? Number(timing[2]) : undefined,
+    lockHeldMs: timing ? Number(timing[3]) : undefined,
+    maxRssKiB: rss ? Number(rss[1]) : undefined,
+  };
 }
 
 /** The hook's phase line at LOG_LEVEL=debug ("phases (ms): start 31, xenstore 2.1, …") as phase -> ms; "start" is time from process start to main(). */

@@ -24,7 +24,7 @@ export function createContext(env: NodeJS.ProcessEnv): CliContext {
   return {
     config,
     env,
-    files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs, waitMs: config.lockWaitMs }),
+    files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs, waitMs: config.lockWaitMs, retryMaxMs: config.lockRetryMaxMs }),
     net: createNetworkOps(exec),
     dnsmasq: createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec),
     exec,

@@ -17,6 +17,7 @@ export const DEFAULTS = {
   SYSLOG_SOCKET: '/dev/log',
   LOCK_STALE_MS: '3000',
   LOCK_WAIT_MS: '30000',
+  LOCK_RETRY_MAX_MS: '100',
   TAP_ROUTE_METRIC: '10',
   DHCP_RELEASE: 'yes',
 } as const;
@@ -36,6 +37,7 @@ export interface Config {
   readonly syslogSocket: string | undefined; // undefined: SYSLOG=no
   readonly lockStaleMs: number;
   readonly lockWaitMs: number;
+  readonly lockRetryMaxMs: number;
   readonly tapRouteMetric: number;
   readonly dhcpRelease: boolean;
 }
@@ -92,6 +94,7 @@ export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env:
     syslogSocket: flag('SYSLOG', get('SYSLOG')) ? get('SYSLOG_SOCKET') : undefined,
     lockStaleMs: integer('LOCK_STALE_MS', get('LOCK_STALE_MS'), 2000, 60000),
     lockWaitMs: integer('LOCK_WAIT_MS', get('LOCK_WAIT_MS'), 100, 600000),
+    lockRetryMaxMs: integer('LOCK_RETRY_MAX_MS', get('LOCK_RETRY_MAX_MS'), 10, 2000),
     tapRouteMetric: integer('TAP_ROUTE_METRIC', get('TAP_ROUTE_METRIC'), 1, 65535),
     dhcpRelease: flag('DHCP_RELEASE', get('DHCP_RELEASE')),
   };

@@ -19,6 +19,7 @@ export interface FileUpdate {
 
 export interface TransactionStats {
   lockWaitMs: number;
+  lockHeldMs: number;
   attempts: number;
 }
 
@@ -98,7 +99,7 @@ async function assertSafeDirectory(file: string, real: string): Promise<void> {
 
 export function createFileStore(options: FileStoreOptions): FileStore {
   const journal = `${options.lockPath}.tmpfiles`;
-  const stats: TransactionStats = { lockWaitMs: 0, attempts: 0 };
+  const stats: TransactionStats = { lockWaitMs: 0, lockHeldMs: 0, attempts: 0 };
 
   /**
    * A writer killed mid-write leaves write-file-atomic's temp file (<real target>.<digits>) behind. Before each write
@@ -177,6 +178,7 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       return result as T;
     } finally {
       await lock.release();
+      stats.lockHeldMs += lock.heldMs() ?? 0;
     }
   }
 

@@ -8,24 +8,27 @@ export interface LockOptions {
   readonly lockPath: string;
   readonly staleMs: number; // a SIGKILLed holder blocks others at most this long (proper-lockfile clamps to >= 2000)
   readonly waitMs: number; // give up after this long; stays under libxl's 40 s hotplug timeout
+  readonly retryMaxMs?: number; // longest pause between tries (default 100 ms, chosen from the storm benchmark)
 }
 
 export interface HeldLock {
   readonly waitedMs: number;
   readonly attempts: number;
+  /** How long the lock was held, once released. */
+  heldMs(): number | undefined;
   /** Set when proper-lockfile found our lock taken over (mtime changed, dir removed): the holder must not write. */
   compromised(): Error | undefined;
   release(): Promise<void>;
 }
 
 const FIRST_DELAY_MS = 2;
-const MAX_DELAY_MS = 100;
+export const DEFAULT_RETRY_MAX_MS = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Exponential back-off from 2 ms to 40 ms, each delay randomised by x0.5..1.5 so waiters do not move in lockstep. */
-export function retryDelay(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 1.5 ** attempt);
+/** Exponential back-off from 2 ms to `maxMs`, each delay randomised by x0.5..1.5 so waiters do not move in lockstep. */
+export function retryDelay(attempt: number, random: () => number = Math.random, maxMs = DEFAULT_RETRY_MAX_MS): number {
+  const base = Math.min(maxMs, FIRST_DELAY_MS * 1.5 ** attempt);
   return base * (0.5 + random());
 }
 
@@ -43,11 +46,17 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
   for (let attempt = 0; ; attempt++) {
     try {
       const release = await lockfile.lock(options.lockPath, settings);
+      const acquired = Date.now();
+      let heldMs: number | undefined;
       return {
-        waitedMs: Date.now() - started,
+        waitedMs: acquired - started,
         attempts: attempt + 1,
+        heldMs: () => heldMs,
         compromised: () => compromisedBy,
-        release: async () => { await release().catch(() => undefined); },
+        release: async () => {
+          await release().catch(() => undefined);
+          heldMs = Date.now() - acquired;
+        },
       };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -64,7 +73,7 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
         throw new VifError('LOCK_TIMEOUT', `gave up waiting ${waited} ms for the lock ${options.lockPath}`,
           `another vif-nat-dns is stuck holding it; if none runs (pgrep -f vif-nat-dns), remove ${options.lockPath}`, { lockPath: options.lockPath, waitedMs: waited });
       }
-      await sleep(Math.min(retryDelay(attempt), options.waitMs - waited + 1));
+      await sleep(Math.min(retryDelay(attempt, Math.random, options.retryMaxMs), options.waitMs - waited + 1));
     }
   }
 }

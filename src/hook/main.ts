@@ -44,12 +44,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       log,
       openXenStore: () => openXenStore(env),
       // offline never blocks teardown for long: past 10 s it gives up on the ethers line (regen-ethers or the next online fix it)
-      files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs,
+      files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs, retryMaxMs: config.lockRetryMaxMs,
         waitMs: event.kind === 'down' ? Math.min(config.lockWaitMs, OFFLINE_LOCK_WAIT_MS) : config.lockWaitMs }),
       net: createNetworkOps(exec),
       dnsmasq: createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec),
     };
-    const took = () => `${Math.round(uptimeMs() - started)} ms, lock wait ${deps.files.stats.lockWaitMs} ms`;
+    const took = () => `${Math.round(uptimeMs() - started)} ms, lock wait ${deps.files.stats.lockWaitMs} ms, held ${deps.files.stats.lockHeldMs} ms`;
     if (event.kind === 'up') {
       const result = await online(event, deps);
       log.info(`${event.command} ${result.device}: ${result.hostname} ${result.vmIp} (${result.mac}), dom0 side ${result.dom0Ip}; ${took()}`);

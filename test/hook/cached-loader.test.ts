@@ -1,6 +1,6 @@
 // The code-cache loader: miss writes a cache after a real event, then hits; a corrupt or untrusted cache is never fatal.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -34,11 +34,26 @@ describe('cached loader (needs npm run build)', () => {
 
   it('a corrupt cache is rejected, the bundle still runs, and the cache is rewritten', () => {
     load({ HANDLED: '1' });
-    writeFileSync(join(dir, 'c', 'bundle.cache'), 'garbage');
+    const cache = readFileSync(join(dir, 'c', 'bundle.cache'));
+    const header = cache.subarray(0, cache.indexOf(10) + 1); // the bundle's identity line stays, V8's data is garbage
+    writeFileSync(join(dir, 'c', 'bundle.cache'), Buffer.concat([header, Buffer.from('garbage')]));
     const rejected = load({ HANDLED: '1' });
     expect(rejected.status).toBe('rejected');
     expect(rejected.out).toContain('ran ');
     expect(load().status).toBe('hit');
+  });
+
+  it('a rebuilt bundle of the same length never runs with the old cache (V8 checks only the length)', () => {
+    load({ HANDLED: '1' });
+    expect(load().status).toBe('hit');
+    const bundle = join(dir, 'bundle.cjs');
+    const rebuilt = readFileSync(bundle, 'utf8').replace("'ran '", "'new '");
+    writeFileSync(`${bundle}.new`, rebuilt);
+    renameSync(`${bundle}.new`, bundle); // as install and esbuild replace it
+    const stale = load({ HANDLED: '1' });
+    expect(stale.status).toBe('stale');
+    expect(stale.out).toContain('new ');
+    expect(load().out).toContain('new ');
   });
 
   it('a cache others could have written is not used', () => {

@@ -1,5 +1,6 @@
 // /etc/hosts parse and render: every line kept verbatim; entries found by exact address and name fields.
-// Files can hold 100,000+ lines, so the hook's lookups scan lines without allocating and parse only the lines they hit.
+// Files can hold 100,000+ lines, so the file is kept as one string: the hook's lookups scan that text natively and
+// parse only the lines they hit; the line array is split only for the admin listings.
 import { fieldsOf, joinLines, removeLines, splitLines, type LineList } from './lines';
 import { formatIPv4, parseIPv4 } from './ipv4';
 import { escapeRegExp } from './regexp';
@@ -144,18 +145,11 @@ function blankLineFrom(content: string, from: number): number {
 }
 
 /**
- * The IPv4 addresses starting with `textPrefix` (e.g. "10." for 10.0.0.0/8) that the file's lines start with, in file order
- * (an address with no name counts too: harmless when reserving). With 65,000 entries this runs once per event, cold:
- * native indexOf jumps from one "\n10." to the next and a regex finds the rare lines that start with a blank, so only
- * candidate lines are scanned, in place.
+ * Calls `visit`, in file order, with each IPv4 address starting with `textPrefix` (e.g. "10." for 10.0.0.0/8) that a line
+ * starts with (an address with no name counts too: harmless when reserving). With 65,000 entries this runs once per
+ * event, cold: native indexOf jumps from one "\n10." to the next and a regex finds the rare lines that start with a
+ * blank, so only candidate lines are scanned, in place, and nothing is allocated per line.
  */
-export function leadingAddresses(file: HostsFile, textPrefix = ''): number[] {
-  const out: number[] = [];
-  forEachLeadingAddress(file, textPrefix, (ip) => out.push(ip));
-  return out;
-}
-
-/** leadingAddresses without the array: `visit` is called with each address, in file order. */
 export function forEachLeadingAddress(file: HostsFile, textPrefix: string, visit: (ip: number) => void): void {
   const content = contentOf(file);
   const needle = `\n${textPrefix}`;

@@ -17,7 +17,7 @@ export interface HookDeps {
   readonly mark: (phase: string) => void;
 }
 
-/** Milliseconds since the process started (process.uptime: the global `performance` would load perf_hooks, ~1.5 ms per event). */
+/** Milliseconds since the process started (so the first mark also tells how long Node and the bundle took to start). */
 export const uptimeMs = () => process.uptime() * 1000;
 
 export function phaseTimer(): { mark: (phase: string) => void; summary: () => string } {

@@ -11,10 +11,10 @@ export interface InventoryRow {
   readonly y: number;
   readonly address: string;
   readonly macs: readonly string[]; // bound in /etc/ethers
-  readonly onlineDevice?: string; // the vif carrying the dom0 side now
+  readonly onlineDevice?: string; // the vif carrying the dom0 side now (both, comma-separated, during a migration hand-over)
 }
 
-export function inventory(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, devicesByAddress: ReadonlyMap<string, string>): InventoryRow[] {
+export function inventory(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, devicesByAddress: ReadonlyMap<string, readonly string[]>): InventoryRow[] {
   const rows: InventoryRow[] = [];
   for (const entry of hosts.entries) {
     const addr = entry.ipv4 === undefined ? undefined : decode(scheme, entry.ipv4);
@@ -22,7 +22,7 @@ export function inventory(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, 
     const macs = ethers.entries.filter((e) => e.ipv4 === entry.ipv4).map((e) => e.mac);
     const dom0 = formatIPv4(encode(scheme, { ...addr, side: 'dom0' }));
     for (const hostname of entry.names) {
-      rows.push({ hostname, machine: addr.machine, y: addr.y, address: entry.address, macs, onlineDevice: devicesByAddress.get(dom0) });
+      rows.push({ hostname, machine: addr.machine, y: addr.y, address: entry.address, macs, onlineDevice: devicesByAddress.get(dom0)?.join(',') });
     }
   }
   return rows.sort((a, b) => a.machine - b.machine || a.y - b.y || a.hostname.localeCompare(b.hostname));

@@ -21,6 +21,7 @@ export interface OfflinePlan {
   readonly ethers: EthersFile;
   readonly removedEthersLines: readonly string[];
   readonly keptForLiveVif: readonly string[]; // lines left alone because another running vif holds that address
+  readonly otherHolder?: string; // another live vif holding this guest's address (the other end of a migration hand-over)
 }
 
 function findAddress(scheme: Scheme, hosts: HostsFile, request: OfflineRequest): { hostname?: string; vmIp?: number } {
@@ -63,6 +64,7 @@ export function planOffline(scheme: Scheme, hosts: HostsFile, ethers: EthersFile
     ethers: remove.size > 0 ? removeEthersLines(ethers, remove) : ethers,
     removedEthersLines: [...remove].map((index) => ethers.lines[index]!),
     keptForLiveVif: kept,
+    otherHolder: vmIp === undefined ? undefined : liveHolder(scheme, liveness, vmIp),
   };
 }
 

@@ -6,10 +6,10 @@ import { appendHostsLines, type HostsFile } from './hosts-file';
 import { formatIPv4, parseIPv4 } from './ipv4';
 import { decode, encode, type Scheme } from './scheme';
 
-/** Which device, if any, holds each dom0-side address now (from `ip -4 addr`). */
+/** Which devices, if any, hold each dom0-side address now (from `ip -4 addr`; two during a migration hand-over). */
 export interface Liveness {
   readonly ownDevice: string;
-  readonly devicesByAddress: ReadonlyMap<string, string>;
+  readonly devicesByAddress: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface OnlineRequest extends AllocationRequest {
@@ -35,8 +35,8 @@ export type OnlinePlanResult = { readonly kind: 'plan'; readonly plan: OnlinePla
 export function liveHolder(scheme: Scheme, liveness: Liveness, vmIp: number): string | undefined {
   const addr = decode(scheme, vmIp);
   if (!addr) return undefined;
-  const device = liveness.devicesByAddress.get(formatIPv4(encode(scheme, { ...addr, side: 'dom0' })));
-  return device !== undefined && device !== liveness.ownDevice ? device : undefined;
+  const devices = liveness.devicesByAddress.get(formatIPv4(encode(scheme, { ...addr, side: 'dom0' }))) ?? [];
+  return devices.find((device) => device !== liveness.ownDevice);
 }
 
 export function planOnline(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, request: OnlineRequest, liveness?: Liveness): OnlinePlanResult {

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { VifError } from '../core/errors';
 import type { Liveness } from '../core/plan-online';
 import type { Exec } from './exec';
+import { HANDOVER_ROUTE_METRIC } from '../core/handover';
 
 export interface VifAddressing {
   readonly device: string;
@@ -20,17 +21,23 @@ export interface NetworkOps {
   rename(device: string, newName: string): Promise<void>;
   up(vif: VifAddressing): Promise<void>;
   down(vif: VifAddressing): Promise<void>;
+  /** The other end of a migration hand-over takes the guest's route: metric 0 on `vif.device`, its hand-over route dropped. */
+  takeOverRoute(vif: VifAddressing): Promise<void>;
   /** Make sure one MASQUERADE rule covers `network` out of `uplink`; `serialise` runs the add under the file lock. */
   ensureMasquerade(network: string, uplink: string, serialise: <T>(fn: () => Promise<T>) => Promise<T>): Promise<'present' | 'added'>;
   defaultRouteDevice(): Promise<string | undefined>;
 }
 
-/** Parse `ip -4 -o addr show` into address -> device. */
-export function parseAddrShow(output: string): Map<string, string> {
-  const map = new Map<string, string>();
+/** Parse `ip -4 -o addr show` into address -> devices carrying it (two vifs during a migration hand-over). */
+export function parseAddrShow(output: string): Map<string, string[]> {
+  const map = new Map<string, string[]>();
   for (const line of output.split('\n')) {
     const match = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
-    if (match) map.set(match[2]!, match[1]!.replace(/@.*$/, ''));
+    if (!match) continue;
+    const device = match[1]!.replace(/@.*$/, '');
+    const devices = map.get(match[2]!);
+    if (!devices) map.set(match[2]!, [device]);
+    else if (!devices.includes(device)) devices.push(device);
   }
   return map;
 }
@@ -84,9 +91,20 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
       await exec('ip', ['-force', '-batch', '-'], {
         input: [
           `route del ${vif.vmIp}/32 dev ${vif.device}${metric}`,
+          ...(vif.metric === undefined ? [`route del ${vif.vmIp}/32 dev ${vif.device} metric ${HANDOVER_ROUTE_METRIC}`] : []),
           `addr del ${vif.dom0Ip}/32 dev ${vif.device}`,
         ].join('\n') + '\n',
       });
+    },
+    async takeOverRoute(vif) {
+      // the hand-over route may already be gone (or never existed: a failed migration hands the route back to the sender)
+      const result = await exec('ip', ['-force', '-batch', '-'], {
+        input: `route replace ${vif.vmIp}/32 dev ${vif.device} src ${vif.dom0Ip}\nroute del ${vif.vmIp}/32 dev ${vif.device} metric ${HANDOVER_ROUTE_METRIC}\n`,
+      });
+      if (/-:1\b/.test(result.stderr)) {
+        throw new VifError('NETWORK', `cannot route ${vif.vmIp} through ${vif.device}: ${result.stderr.trim()}`,
+          `add it by hand: ip route replace ${vif.vmIp}/32 dev ${vif.device} src ${vif.dom0Ip}`, { ...vif });
+      }
     },
     async ensureMasquerade(network, uplink, serialise) {
       if ((await exec('iptables', masqueradeArgs('-C', network, uplink))).exitCode === 0) return 'present';

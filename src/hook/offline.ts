@@ -4,6 +4,7 @@ import { parseHosts } from '../core/hosts-file';
 import { parseEthers, renderEthers } from '../core/ethers-file';
 import { normalizeMac } from '../core/mac';
 import { describeError } from '../core/errors';
+import { routeSuccessor } from '../core/handover';
 import { readBackend, type BackendInfo } from './backend';
 import type { HookDeps } from './deps';
 import { preloadExec } from '../edges/exec';
@@ -42,7 +43,7 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
   const device = [event.device, info.vifname].find((name) => name && net.deviceExists(name)) ?? event.device;
   const present = net.deviceExists(device);
   const liveness = (await attempt('listing live vifs', () => net.liveness(device))) ?? { ownDevice: device, devicesByAddress: new Map() };
-  const dom0Ips = [...liveness.devicesByAddress].filter(([, holder]) => holder === device).map(([ip]) => ip);
+  const dom0Ips = [...liveness.devicesByAddress].filter(([, holders]) => holders.includes(device)).map(([ip]) => ip);
 
   const planFrom = (snapshot: Snapshot) => planOffline(config.scheme, parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), {
     domainName: info.domainName, y: info.y ?? 1, mac: info.macText ? normalizeMac(info.macText) : undefined, dom0IpsOnDevice: dom0Ips,
@@ -59,11 +60,17 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
     await attempt(`removing the route and address from ${device}`, () =>
       net.down({ device, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip!, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined }));
   }
+  // the other end of a migration hand-over (the receiver, or the sender after a failed migration) keeps the guest reachable
+  const successor = routeSuccessor(event.typeIf, plan?.otherHolder);
+  if (successor && plan?.vmIp && plan.dom0Ip) {
+    const handed = await attempt(`handing ${plan.vmIp}'s route to ${successor}`, () => net.takeOverRoute({ device: successor, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip! }).then(() => true));
+    if (handed) log.info(`migration: ${plan.vmIp} handed over to ${successor}; its /etc/ethers binding stays`);
+  }
   if (plan && plan.removedEthersLines.length > 0) {
     const reload = await dnsmasq.reload();
     if ('warning' in reload) log.warn(reload.warning);
   }
-  for (const line of plan?.keptForLiveVif ?? []) log.warn(`kept "${line}" in /etc/ethers: another running vif holds that address`);
+  if (!successor) for (const line of plan?.keptForLiveVif ?? []) log.warn(`kept "${line}" in /etc/ethers: another running vif holds that address`);
   for (const problem of problems) log.warn(problem);
   return { device, vmIp: plan?.vmIp, removedEthersLines: plan?.removedEthersLines ?? [], problems };
 }

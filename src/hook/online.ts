@@ -1,5 +1,8 @@
 // The online (and tap add) event: plan the files under the lock, configure routed NAT, reload dnsmasq, report connected; roll back on failure.
-import { changesFiles, planOnline, type Liveness, type OnlinePlan } from '../core/plan-online';
+import { changesFiles, liveHolder, planOnline, type Liveness, type OnlinePlan } from '../core/plan-online';
+import { migrationName } from '../core/hostname';
+import { onlineRouteMetric } from '../core/handover';
+import { parseIPv4 } from '../core/ipv4';
 import { revertChange } from '../core/plan-revert';
 import { parseHosts, renderHosts } from '../core/hosts-file';
 import { parseEthers, renderEthers } from '../core/ethers-file';
@@ -60,7 +63,12 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     deps.mark('files');
 
     const { vmIp, dom0Ip, hostname } = plan.allocation;
-    const vif: VifAddressing = { device, vmIp, dom0Ip, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined };
+    // xl's migration receiver (<name>--incoming) comes up while the sender's vif still carries the guest: route behind it
+    const role = migrationName(info.domainName!).role;
+    if (role === 'incoming') liveness ??= await net.liveness(device);
+    const otherHolder = liveness && liveHolder(config.scheme, liveness, parseIPv4(vmIp)!);
+    const metric = onlineRouteMetric({ typeIf: event.typeIf, tapRouteMetric: config.tapRouteMetric, role, otherHolder });
+    const vif: VifAddressing = { device, vmIp, dom0Ip, metric };
     if (!(await net.isConfigured(device))) undo.push(() => net.down(vif));
     const notes = { info: [] as string[], warn: [] as string[] };
     const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
@@ -70,6 +78,7 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
       uplink ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
     ]);
     if (masquerade === 'added') notes.info.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
+    if (role === 'incoming' && otherHolder) notes.info.push(`migration: ${vmIp} stays routed through ${otherHolder} until its offline hands it to ${device}`);
     if (!uplink) notes.warn.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');
 
     deps.mark('network');

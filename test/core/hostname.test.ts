@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostnameFor, isLegalHostname, sanitizeLabel } from '../../src/core/hostname';
+import { hostnameFor, isLegalHostname, migrationName, sanitizeLabel } from '../../src/core/hostname';
 
 describe('hostnameFor', () => {
   it.each([
@@ -14,13 +14,19 @@ describe('hostnameFor', () => {
     ['a'.repeat(300), 1, 'a'.repeat(63)],
     ['a'.repeat(300), 12, `${'a'.repeat(60)}-12`],
     [`${'a'.repeat(60)}-b`, 3, `${'a'.repeat(60)}-3`],
+    ['web--incoming', 1, 'web'],
+    ['web--migratedaway', 2, 'web-2'],
+    ['Web_Server--incoming', 1, 'web-server'],
+    ['web--incoming--incoming', 1, 'web--incoming'],
+    ['web-incoming', 1, 'web-incoming'],
+    ['web--Incoming', 1, 'web--incoming'],
   ])('%j interface %i -> %s', (name, y, expected) => {
     const hostname = hostnameFor(name, y);
     expect(hostname).toBe(expected);
     expect(isLegalHostname(hostname)).toBe(true);
   });
 
-  it.each(['', '---', '___', 'ü', '\n'])('refuses %j with a clear error', (name) => {
+  it.each(['', '---', '___', 'ü', '\n', '_--migratedaway'])('refuses %j with a clear error', (name) => {
     expect(() => hostnameFor(name, 1)).toThrow(/no letters or digits/);
   });
 
@@ -31,5 +37,18 @@ describe('hostnameFor', () => {
   it('never produces leading or trailing dashes', () => {
     expect(sanitizeLabel('-a-')).toBe('a');
     expect(sanitizeLabel('a---', 2)).toBe('a');
+  });
+});
+
+describe('migrationName', () => {
+  it.each([
+    ['web', { base: 'web' }],
+    ['web--incoming', { base: 'web', role: 'incoming' }],
+    ['web--migratedaway', { base: 'web', role: 'migratedaway' }],
+    ['--incoming', { base: '--incoming' }], // nothing left before the suffix: not a migration name
+    ['web--incomingx', { base: 'web--incomingx' }],
+    ['web--migratedaway--incoming', { base: 'web--migratedaway', role: 'incoming' }], // one suffix, the last, as xl adds one
+  ])('%j -> %j', (name, expected) => {
+    expect(migrationName(name)).toEqual(expected);
   });
 });

@@ -11,7 +11,7 @@ const ethers = parseEthers('00:16:3e:00:00:01 10.0.1.1\n00:16:3e:00:00:02 10.0.2
 
 describe('inventory', () => {
   it('lists managed names with their MACs and the vif holding the dom0 side', () => {
-    const rows = inventory(scheme, hosts, ethers, new Map([['10.0.1.129', 'vif3.0']]));
+    const rows = inventory(scheme, hosts, ethers, new Map([['10.0.1.129', ['vif3.0']]]));
     expect(rows.map((r) => [r.hostname, r.machine, r.y, r.address, r.macs.join(','), r.onlineDevice ?? '-'])).toEqual([
       ['web', 1, 1, '10.0.1.1', '00:16:3e:00:00:01', 'vif3.0'],
       ['web-2', 1, 2, '10.0.1.2', '', '-'],

@@ -8,7 +8,7 @@ import { parseScheme } from '../../src/core/scheme';
 
 const scheme = parseScheme('10.0.0.0/8');
 const MAC = '00:16:3e:00:00:01';
-const nobody = { ownDevice: 'vif9.0', devicesByAddress: new Map<string, string>() };
+const nobody = { ownDevice: 'vif9.0', devicesByAddress: new Map<string, string[]>() };
 
 describe('planOffline', () => {
   it.each([
@@ -26,9 +26,25 @@ describe('planOffline', () => {
 
   it('keeps a line whose address another running vif holds', () => {
     const plan = planOffline(scheme, parseHosts('10.0.1.1 web\n'), parseEthers(`${MAC} 10.0.1.1\n`), { domainName: 'web', y: 1, mac: MAC },
-      { ownDevice: 'vif9.0', devicesByAddress: new Map([['10.0.1.129', 'vif12.0']]) });
+      { ownDevice: 'vif9.0', devicesByAddress: new Map([['10.0.1.129', ['vif12.0']]]) });
     expect(plan.removedEthersLines).toEqual([]);
     expect(plan.keptForLiveVif).toEqual([`${MAC} 10.0.1.1`]);
+    expect(plan.otherHolder).toBe('vif12.0');
+  });
+
+  it('migration: the sender (<name>--migratedaway) leaves the binding the receiver now uses, and names the receiver', () => {
+    const plan = planOffline(scheme, parseHosts('10.0.1.1 web\n'), parseEthers(`${MAC} 10.0.1.1\n`), { domainName: 'web--migratedaway', y: 1, mac: MAC },
+      { ownDevice: 'vif1.0', devicesByAddress: new Map([['10.0.1.129', ['vif1.0', 'vif2.0']]]) });
+    expect(plan.vmIp).toBe('10.0.1.1');
+    expect(plan.removedEthersLines).toEqual([]);
+    expect(plan.otherHolder).toBe('vif2.0');
+  });
+
+  it('migration: with the receiver gone (failed migration cleaned up) the sender\'s later offline removes the binding as usual', () => {
+    const plan = planOffline(scheme, parseHosts('10.0.1.1 web\n'), parseEthers(`${MAC} 10.0.1.1\n`), { domainName: 'web', y: 1, mac: MAC },
+      { ownDevice: 'vif1.0', devicesByAddress: new Map([['10.0.1.129', ['vif1.0']]]) });
+    expect(plan.removedEthersLines).toEqual([`${MAC} 10.0.1.1`]);
+    expect(plan.otherHolder).toBeUndefined();
   });
 });
 

@@ -7,7 +7,8 @@ import { parseScheme } from '../../src/core/scheme';
 const scheme = parseScheme('10.0.0.0/8');
 const MAC = '00:16:3e:00:00:01';
 const OTHER = '00:16:3e:00:00:99';
-const live = (map: Record<string, string>, own = 'vif9.0'): Liveness => ({ ownDevice: own, devicesByAddress: new Map(Object.entries(map)) });
+const live = (map: Record<string, string | string[]>, own = 'vif9.0'): Liveness =>
+  ({ ownDevice: own, devicesByAddress: new Map(Object.entries(map).map(([ip, devices]) => [ip, typeof devices === 'string' ? [devices] : devices])) });
 
 function plan(hosts: string, ethers: string, liveness?: Liveness, request = { domainName: 'web', y: 1, mac: MAC }) {
   return planOnline(scheme, parseHosts(hosts), parseEthers(ethers), request, liveness);
@@ -50,6 +51,22 @@ describe('planOnline', () => {
     const result = plan('10.0.2.1 db\n', ethers, live({}));
     if (result.kind !== 'plan') throw new Error('expected a plan');
     expect(renderEthers(result.plan.ethers)).toBe(`${MAC} 10.0.1.1\n`);
+  });
+
+  it('migration: the receiving domain (<name>--incoming, same MAC) gets the sender\'s address and changes no file', () => {
+    const hosts = '10.0.1.1\tweb\n';
+    const ethers = `${MAC} 10.0.1.1\n`;
+    const result = plan(hosts, ethers, live({ '10.0.1.129': 'vif1.0' }, 'vif2.0'), { domainName: 'web--incoming', y: 1, mac: MAC });
+    if (result.kind !== 'plan') throw new Error('expected a plan');
+    expect(result.plan.allocation).toMatchObject({ hostname: 'web', vmIp: '10.0.1.1', dom0Ip: '10.0.1.129' });
+    expect(renderHosts(result.plan.hosts)).toBe(hosts);
+    expect(renderEthers(result.plan.ethers)).toBe(ethers);
+    expect(result.plan.addedHostsLines).toEqual([]);
+  });
+
+  it('migration naming is no way around a clash: another MAC under <name>--incoming while <name> runs is refused', () => {
+    expect(() => plan('10.0.1.1\tweb\n', `${MAC} 10.0.1.1\n`, live({ '10.0.1.129': 'vif1.0' }, 'vif2.0'), { domainName: 'web--incoming', y: 1, mac: OTHER }))
+      .toThrow(/web's address 10.0.1.1 is bound in \/etc\/ethers to 00:16:3e:00:00:01, whose vif vif1.0 is still up/);
   });
 
   it('leaves our MAC alone where it points outside the scheme', () => {

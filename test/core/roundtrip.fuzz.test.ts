@@ -64,7 +64,7 @@ describe(`fuzz (${CASES} cases)`, () => {
       const hosts = parseHosts(hostsText);
       const ethers = parseEthers(ethersText);
       const mac = r.pick(['00:16:3e:00:00:01', '00:16:3e:00:00:02']);
-      const liveness = { ownDevice: 'vif1.0', devicesByAddress: new Map<string, string>() };
+      const liveness = { ownDevice: 'vif1.0', devicesByAddress: new Map<string, string[]>() };
       let plan;
       try {
         const result = planOnline(scheme, hosts, ethers, { domainName: r.pick(['web', 'dom1', 'Web']), y: r.int(1, 2), mac }, liveness);

@@ -7,9 +7,10 @@ import { forget, gc, list } from './commands/inventory-commands';
 import { doctorCommand } from './commands/doctor';
 import { ip2mac, mac2ip, macFor } from './commands/mac-commands';
 import { installCommand, uninstallCommand } from './commands/install';
+import { reserve } from './commands/reserve';
 
 export function commands(repo: string): Command[] {
-  return [list, doctorCommand, regenEthers, forget, gc, macFor, mac2ip, ip2mac, installCommand(repo), uninstallCommand];
+  return [list, doctorCommand, regenEthers, forget, gc, reserve, macFor, mac2ip, ip2mac, installCommand(repo), uninstallCommand];
 }
 
 export function usage(all: readonly Command[]): string {

@@ -20,6 +20,7 @@ export const DEFAULTS = {
   LOCK_RETRY_MAX_MS: '100',
   TAP_ROUTE_METRIC: '10',
   DHCP_RELEASE: 'yes',
+  DNS_DOMAIN: 'xen.internal',
 } as const;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -40,6 +41,7 @@ export interface Config {
   readonly lockRetryMaxMs: number;
   readonly tapRouteMetric: number;
   readonly dhcpRelease: boolean;
+  readonly dnsDomain: string;
 }
 
 /** Parse `KEY=VALUE` lines; `#` comments and blank lines ignored; values may be "quoted". Never evaluated. */
@@ -75,6 +77,16 @@ function flag(key: ConfigKey, value: string): boolean {
   throw new VifError('BAD_CONFIG', `${key}=${JSON.stringify(value)} is not yes/no`, `set ${key}=yes or ${key}=no`, { key, value });
 }
 
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function dnsDomain(value: string): string {
+  if (!DNS_NAME.test(value)) {
+    throw new VifError('BAD_CONFIG', `DNS_DOMAIN=${JSON.stringify(value)} is not a DNS domain (lower-case labels of a-z 0-9 -, joined by dots)`,
+      'set DNS_DOMAIN to the domain= of the dnsmasq drop-in, e.g. xen.internal', { key: 'DNS_DOMAIN', value });
+  }
+  return value;
+}
+
 /** Defaults, then the file, then VIF_NAT_DNS_<KEY> from the environment. */
 export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env: Readonly<Record<string, string | undefined>>): Config {
   const get = (key: ConfigKey): string => env[`VIF_NAT_DNS_${key}`] ?? fileValues[key] ?? DEFAULTS[key];
@@ -97,5 +109,6 @@ export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env:
     lockRetryMaxMs: integer('LOCK_RETRY_MAX_MS', get('LOCK_RETRY_MAX_MS'), 10, 2000),
     tapRouteMetric: integer('TAP_ROUTE_METRIC', get('TAP_ROUTE_METRIC'), 1, 65535),
     dhcpRelease: flag('DHCP_RELEASE', get('DHCP_RELEASE')),
+    dnsDomain: dnsDomain(get('DNS_DOMAIN')),
   };
 }

@@ -1,17 +1,30 @@
-// xenstore client for dom0: one connection, pipelined requests, reached as Debian's xenstore-read does ($XENSTORED_PATH, the socket, /dev/xen/xenbus).
+// xenstore client for dom0: one connection, pipelined requests, transactions, reached as Debian's xenstore-read does ($XENSTORED_PATH, the socket, /dev/xen/xenbus).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { VifError } from '../core/errors';
 import { encodeMessage, MessageReader, payloadOf, splitNul, XsType, type XsMessage } from './xenstore-wire';
 
-export interface XenStore {
+/** What can be done on the connection or inside one transaction; calls may be issued together (pipelined). */
+export interface XenStoreOps {
   read(path: string): Promise<string | undefined>;
   /** Several reads in one round trip; absent nodes come back undefined. */
   readMany(paths: readonly string[]): Promise<(string | undefined)[]>;
   write(path: string, value: string): Promise<void>;
   directory(path: string): Promise<string[] | undefined>;
+  mkdir(path: string): Promise<void>;
+  /** Removes the node and everything under it; a node (or parent) already gone is not an error. */
+  rm(path: string): Promise<void>;
+  /** xenstored's permission list: first the owner with what everyone else may do (`n0`: dom0, no access), then per-domain grants (`r7`). */
+  setPerms(path: string, perms: readonly string[]): Promise<void>;
+}
+
+export interface XenStore extends XenStoreOps {
+  /** Runs `fn` in one transaction and commits it; runs it again (at most TRANSACTION_TRIES times) when xenstored answers EAGAIN. */
+  transaction<T>(fn: (tx: XenStoreOps) => Promise<T>): Promise<T>;
   close(): void;
 }
+
+export const TRANSACTION_TRIES = 8;
 
 interface Transport {
   send(data: Buffer): void;
@@ -80,12 +93,12 @@ export async function openXenStore(env: Readonly<Record<string, string | undefin
   });
 
   let closed = false;
-  function request(type: number, payload: Buffer, what: string): Promise<XsMessage> {
+  function request(type: number, payload: Buffer, what: string, txId = 0): Promise<XsMessage> {
     const reqId = nextId++;
     if (closed) return Promise.reject(new Error(`xenstore connection already closed (request for ${what})`));
     return new Promise((resolve, reject) => {
       pending.set(reqId, { resolve, reject, what });
-      transport.send(encodeMessage({ type, reqId, txId: 0, payload }));
+      transport.send(encodeMessage({ type, reqId, txId, payload }));
     });
   }
 
@@ -97,29 +110,55 @@ export async function openXenStore(env: Readonly<Record<string, string | undefin
     return new VifError('XENSTORE', `xenstore ${op} ${path} failed: ${code}`, 'check xenstored and the path (xenstore-ls)', { op, path, code });
   }
 
-  const readOne = async (path: string): Promise<string | undefined> => {
-    const reply = await request(XsType.READ, payloadOf([path]), path);
-    const code = errorOf(reply);
-    if (code === 'ENOENT') return undefined;
-    if (code) throw failure('read', path, code);
-    return reply.payload.toString('utf8');
-  };
+  function opsIn(txId: number): XenStoreOps {
+    const call = async (op: string, type: number, path: string, payload: Buffer, tolerate?: string): Promise<XsMessage | undefined> => {
+      const reply = await request(type, payload, path, txId);
+      const code = errorOf(reply);
+      if (code !== undefined && code === tolerate) return undefined;
+      if (code) throw failure(op, path, code);
+      return reply;
+    };
+    const read = async (path: string) => (await call('read', XsType.READ, path, payloadOf([path]), 'ENOENT'))?.payload.toString('utf8');
+    return {
+      read,
+      readMany: (paths) => Promise.all(paths.map(read)),
+      write: async (path, value) => { await call('write', XsType.WRITE, path, Buffer.concat([payloadOf([path]), Buffer.from(value, 'utf8')])); },
+      directory: async (path) => {
+        const reply = await call('directory', XsType.DIRECTORY, path, payloadOf([path]), 'ENOENT');
+        return reply && splitNul(reply.payload);
+      },
+      mkdir: async (path) => { await call('mkdir', XsType.MKDIR, path, payloadOf([path])); },
+      rm: async (path) => { await call('rm', XsType.RM, path, payloadOf([path]), 'ENOENT'); },
+      setPerms: async (path, perms) => { await call('set-perms', XsType.SET_PERMS, path, payloadOf([path, ...perms])); },
+    };
+  }
+
+  async function endTransaction(txId: number, commit: boolean): Promise<string | undefined> {
+    return errorOf(await request(XsType.TRANSACTION_END, payloadOf([commit ? 'T' : 'F']), 'transaction end', txId));
+  }
+
+  async function transaction<T>(fn: (tx: XenStoreOps) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const start = await request(XsType.TRANSACTION_START, payloadOf(['']), 'transaction start');
+      const startError = errorOf(start);
+      if (startError) throw failure('transaction-start', '/', startError);
+      const txId = Number(splitNul(start.payload)[0]);
+      let result: T;
+      try {
+        result = await fn(opsIn(txId));
+      } catch (err) {
+        await endTransaction(txId, false).catch(() => undefined);
+        throw err;
+      }
+      const endError = await endTransaction(txId, true);
+      if (endError === undefined) return result;
+      if (endError !== 'EAGAIN' || attempt >= TRANSACTION_TRIES) throw failure('transaction-end', '/', endError);
+    }
+  }
 
   return {
-    read: readOne,
-    readMany: (paths) => Promise.all(paths.map(readOne)),
-    async write(path, value) {
-      const reply = await request(XsType.WRITE, Buffer.concat([payloadOf([path]), Buffer.from(value, 'utf8')]), path);
-      const code = errorOf(reply);
-      if (code) throw failure('write', path, code);
-    },
-    async directory(path) {
-      const reply = await request(XsType.DIRECTORY, payloadOf([path]), path);
-      const code = errorOf(reply);
-      if (code === 'ENOENT') return undefined;
-      if (code) throw failure('directory', path, code);
-      return splitNul(reply.payload);
-    },
+    ...opsIn(0),
+    transaction,
     close: () => {
       closed = true;
       for (const waiter of pending.values()) waiter.reject(new Error(`xenstore connection closed before the reply for ${waiter.what}`));

@@ -1,4 +1,4 @@
-// The offline (and tap remove) event: idempotent, tolerant of anything already gone, never blocks teardown; /etc/hosts is never touched.
+// The offline (and tap remove) event: idempotent, tolerant of anything already gone, never blocks teardown; /etc/hosts is never touched; the guest's published config goes.
 import { planOffline } from '../core/plan-offline';
 import { parseHosts } from '../core/hosts-file';
 import { parseEthers, renderEthers } from '../core/ethers-file';
@@ -10,6 +10,8 @@ import type { HookDeps } from './deps';
 import { preloadExec } from '../edges/exec';
 import type { Snapshot } from '../edges/file-store';
 import type { UpEvent } from './online';
+import type { XenStore } from '../edges/xenstore';
+import { unpublishGuestConfig } from './guest-publish';
 
 export interface OfflineOutcome {
   readonly device: string;
@@ -31,14 +33,8 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
   };
 
   preloadExec();
-  const info = await attempt('reading xenstore', async () => {
-    const xs = await deps.openXenStore();
-    try {
-      return await readBackend(xs, event.xenbusPath, { needName: true, strict: false });
-    } finally {
-      xs.close();
-    }
-  }) ?? ({ y: yFromPath(event.xenbusPath) } as Partial<BackendInfo>);
+  const info = await attempt('reading xenstore', () => withXenStore(deps, (xs) => readBackend(xs, event.xenbusPath, { needName: true, strict: false })))
+    ?? ({ y: vifIdsFromPath(event.xenbusPath).devid + 1 } as Partial<BackendInfo>);
 
   const device = [event.device, info.vifname].find((name) => name && net.deviceExists(name)) ?? event.device;
   const present = net.deviceExists(device);
@@ -70,12 +66,28 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
     const reload = await dnsmasq.reload();
     if ('warning' in reload) log.warn(reload.warning);
   }
+  const ids = vifIdsFromPath(event.xenbusPath);
+  const domid = info.frontendId ?? ids.domid;
+  if (event.typeIf === 'vif' && domid !== undefined) {
+    await attempt('removing the guest\'s published configuration', () => withXenStore(deps, (xs) => unpublishGuestConfig(xs, domid, info.handle ?? ids.devid)));
+  }
   if (!successor) for (const line of plan?.keptForLiveVif ?? []) log.warn(`kept "${line}" in /etc/ethers: another running vif holds that address`);
   for (const problem of problems) log.warn(problem);
   return { device, vmIp: plan?.vmIp, removedEthersLines: plan?.removedEthersLines ?? [], problems };
 }
 
-function yFromPath(xenbusPath: string): number {
-  const devid = Number(/\/(\d+)$/.exec(xenbusPath)?.[1] ?? 0);
-  return devid >= 0 && devid <= 126 ? devid + 1 : 1;
+async function withXenStore<T>(deps: HookDeps, fn: (xs: XenStore) => Promise<T>): Promise<T> {
+  const xs = await deps.openXenStore();
+  try {
+    return await fn(xs);
+  } finally {
+    xs.close();
+  }
+}
+
+/** backend/vif/<domid>/<devid>: what the path says when the backend's own nodes are already gone. */
+function vifIdsFromPath(xenbusPath: string): { domid?: number; devid: number } {
+  const match = /\/(\d+)\/(\d+)$/.exec(xenbusPath);
+  const devid = Number(match?.[2] ?? 0);
+  return { domid: match ? Number(match[1]) : undefined, devid: devid <= 126 ? devid : 0 };
 }

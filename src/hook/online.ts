@@ -1,4 +1,4 @@
-// The online (and tap add) event: plan the files under the lock, configure routed NAT, reload dnsmasq, report connected; roll back on failure.
+// The online (and tap add) event: plan the files under the lock, configure routed NAT, reload dnsmasq, publish the guest's config, report connected; roll back on failure.
 import { changesFiles, liveHolder, planOnline, type Liveness, type OnlinePlan } from '../core/plan-online';
 import { migrationName } from '../core/hostname';
 import { onlineRouteMetric } from '../core/handover';
@@ -12,6 +12,8 @@ import { readBackend } from './backend';
 import { underLock, type HookDeps } from './deps';
 import type { VifAddressing } from '../edges/network';
 import { preloadExec } from '../edges/exec';
+import { guestConfigFor } from '../core/guest-config';
+import { publishGuestConfig, unpublishGuestConfig } from './guest-publish';
 
 export interface UpEvent {
   readonly typeIf: 'vif' | 'tap';
@@ -87,7 +89,12 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     if (config.dhcpRelease) await releaseOldLeases(deps, device, vmIp, mac, plan.displacedMacs, notes);
 
     deps.mark('dnsmasq');
-    if (event.typeIf === 'vif') await xs.write(`${event.xenbusPath}/hotplug-status`, 'connected');
+    if (event.typeIf === 'vif') {
+      // before hotplug-status: a guest that waits for its link finds its address waiting for it
+      await publishGuestConfig(xs, guestConfigFor(info.frontendId, info.handle, plan.allocation, config.scheme.prefixLength, config.dnsDomain, mac));
+      undo.push(() => unpublishGuestConfig(xs, info.frontendId, info.handle));
+      await xs.write(`${event.xenbusPath}/hotplug-status`, 'connected');
+    }
     deps.mark('report');
     notes.info.forEach((note) => log.info(note));
     notes.warn.forEach((note) => log.warn(note));

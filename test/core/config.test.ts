@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildConfig, DEFAULTS, parseConfigText } from '../../src/core/config';
 
@@ -10,6 +12,14 @@ describe('config', () => {
     expect(config.dnsmasqPidFiles).toEqual(['/run/dnsmasq/dnsmasq.pid', '/var/run/dnsmasq.pid']);
     expect(config.lockStaleMs).toBe(3000);
     expect(config.syslogSocket).toBe('/dev/log');
+    expect(config.dnsDomain).toBe('xen.internal');
+  });
+
+  it('the default DNS domain is the one the shipped dnsmasq drop-in serves', () => {
+    const dnsmasq = readFileSync(join(__dirname, '..', '..', 'templates', 'dnsmasq.conf'), 'utf8');
+    expect(dnsmasq).toMatch(new RegExp(`^domain=${DEFAULTS.DNS_DOMAIN.replace(/\./g, '\\.')}$`, 'm'));
+    const shipped = parseConfigText(readFileSync(join(__dirname, '..', '..', 'templates', 'vif-nat-dns.conf'), 'utf8'), 'vif-nat-dns.conf');
+    expect(shipped.DNS_DOMAIN).toBe(DEFAULTS.DNS_DOMAIN);
   });
 
   it('file values, then environment overrides', () => {
@@ -27,6 +37,10 @@ describe('config', () => {
     ['LOCK_STALE_MS=500', /2000\.\.60000/],
     ['SYSLOG=maybe', /yes\/no/],
     ['LOG_LEVEL=loud', /error\|warn\|info\|debug/],
+    ['DNS_DOMAIN=Xen.Internal', /DNS_DOMAIN="Xen.Internal" is not a DNS domain/],
+    ['DNS_DOMAIN=a..b', /not a DNS domain/],
+    ['DNS_DOMAIN=-a.b', /not a DNS domain/],
+    ['DNS_DOMAIN=a b', /not a DNS domain/],
   ])('refuses %j with the line or key named', (text, error) => {
     expect(() => buildConfig(parseConfigText(text, 'x.conf'), {})).toThrow(error);
   });

@@ -57,3 +57,74 @@ describe('fake xenstored against Debian xenstore-utils', () => {
     expect(stdout).toBe('connected\n');
   });
 });
+
+describe('fake xenstored permissions, as C xenstored checks them, for a guest connected as its domid', () => {
+  let guestEnv: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    guestEnv = { ...process.env, XENSTORED_PATH: await xs.listenAsDomain(7) };
+    xs.write('/local/domain/7/name', 'web');
+    xs.setPerms('/local/domain/7', ['n0', 'r7']);
+    xs.setPerms('/local/domain/7/name', ['n0', 'r7']);
+    xs.write('/local/domain/7/data/owned-by-guest', 'x');
+    xs.setPerms('/local/domain/7/data', ['n7']);
+    xs.write('/local/domain/7/data/dom0-node', 'y');
+    xs.setPerms('/local/domain/7/data/dom0-node', ['n0']);
+    xs.write('/local/domain/7/shared', '');
+    xs.setPerms('/local/domain/7/shared', ['n0', 'b7']);
+    xs.write('/secret/key', 's');
+  });
+
+  it('reads what it may (relative paths from its own home) and nothing else', async () => {
+    expect((await run('xenstore-read', ['name'], { env: guestEnv })).stdout).toBe('web\n');
+    await expect(run('xenstore-read', ['/secret/key'], { env: guestEnv })).rejects.toMatchObject({ code: 1 });
+    await expect(run('xenstore-read', ['/local/domain/0/backend'], { env: guestEnv })).rejects.toMatchObject({ code: 1 });
+  });
+
+  it('EACCES for a node it may not read, and for a missing node whose nearest ancestor it may not read; ENOENT otherwise', async () => {
+    const client = await openXenStore({ XENSTORED_PATH: `${xs.socketPath}.dom7` });
+    try {
+      await expect(client.read('/secret/key')).rejects.toMatchObject({ details: { code: 'EACCES' } });
+      await expect(client.read('/secret/missing/deeper')).rejects.toMatchObject({ details: { code: 'EACCES' } });
+      expect(await client.read('/local/domain/7/missing')).toBeUndefined();
+      await expect(client.write('/local/domain/7/name', 'evil')).rejects.toMatchObject({ details: { code: 'EACCES' } });
+      await expect(client.write('/local/domain/7/new-node', 'x')).rejects.toMatchObject({ details: { code: 'EACCES' } });
+      await expect(client.rm('/local/domain/7/name')).rejects.toMatchObject({ details: { code: 'EACCES' } });
+      await expect(client.setPerms('/local/domain/7/name', ['n7'])).rejects.toMatchObject({ details: { code: 'EACCES' } });
+    } finally {
+      client.close();
+    }
+    expect(xs.read('/local/domain/7/name')).toBe('web');
+  });
+
+  it('a node a guest creates inherits the parent\'s perms with the guest as owner; the guest may not give it away', async () => {
+    await run('xenstore-write', ['shared/mine', 'v'], { env: guestEnv });
+    expect(xs.perms('/local/domain/7/shared/mine')).toEqual(['n7', 'b7']);
+    await expect(run('xenstore-chmod', ['shared/mine', 'n0'], { env: guestEnv })).rejects.toMatchObject({ code: 1 });
+    await run('xenstore-chmod', ['shared/mine', 'n7', 'r0'], { env: guestEnv });
+    expect(xs.perms('/local/domain/7/shared/mine')).toEqual(['n7', 'r0']);
+  });
+
+  it('a guest removes a node it may write with its whole subtree, dom0-owned children included', async () => {
+    await run('xenstore-rm', ['data'], { env: guestEnv });
+    expect(xs.read('/local/domain/7/data/dom0-node')).toBeUndefined();
+    expect(xs.list('/local/domain/7')).not.toContain('data');
+  });
+
+  it('dom0 transactions commit atomically and are run again when a node they touched changed meanwhile (EAGAIN)', async () => {
+    const client = await openXenStore({ XENSTORED_PATH: xs.socketPath });
+    let runs = 0;
+    try {
+      await client.transaction(async (tx) => {
+        runs++;
+        const value = await tx.read('/counter');
+        if (runs === 1) xs.write('/counter', 'changed behind its back');
+        await tx.write('/counter', `${value ?? ''}+1`);
+        expect(xs.read('/counter')).not.toMatch(/\+1$/); // invisible until the commit
+      });
+    } finally {
+      client.close();
+    }
+    expect(runs).toBe(2);
+    expect(xs.read('/counter')).toBe('changed behind its back+1');
+  });
+});

@@ -103,6 +103,12 @@ export class Sandbox {
     return run('nsenter', ['-t', String(ns.pid), '-n', '--', ...args], options);
   }
 
+  /** Run a command in a guest's network namespace as a program of that guest: its xenstore clients reach the test xenstored as its domid. */
+  async inGuest(guest: Guest, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    const socket = await this.xs.listenAsDomain(guest.domid);
+    return this.inNet(guest.ns, ['env', `XENSTORED_PATH=${socket}`, ...args], options);
+  }
+
   async dom0File(path: string): Promise<string> {
     const result = await this.inDom0(['cat', path]);
     return result.code === 0 ? result.stdout : '';

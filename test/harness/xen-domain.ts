@@ -20,20 +20,29 @@ export function backendPath(spec: Pick<VifSpec, 'domid' | 'devid'>): string {
   return `/local/domain/0/backend/vif/${spec.domid}/${spec.devid}`;
 }
 
-/** The nodes libxl writes for a vif (libxl_nic.c), plus the domain's name; xend also writes `domain` under the backend. */
+/**
+ * The nodes libxl writes for a vif (libxl_nic.c), plus the domain's name; xend also writes `domain` under the backend.
+ * Permissions as libxl sets them (libxl_create.c, libxl_device.c): the domain's home dom0-owned and readable by the
+ * guest, its device/ frontend directory owned by the guest, the backend directory dom0-owned and readable by the guest.
+ */
 export function populateVif(xs: FakeXenstored, spec: VifSpec): void {
   const be = backendPath(spec);
+  const home = `/local/domain/${spec.domid}`;
+  const frontend = `${home}/device/vif/${spec.devid}`;
+  if (xs.perms(home) === undefined) { xs.write(home, ''); xs.setPerms(home, ['n0', `r${spec.domid}`]); }
+  if (xs.perms(`${home}/device`) === undefined) { xs.write(`${home}/device`, ''); xs.setPerms(`${home}/device`, [`n${spec.domid}`, 'r0']); }
   const nodes: Record<string, string> = {
     'frontend-id': String(spec.domid), handle: String(spec.devid), mac: spec.mac, script: '/etc/xen/scripts/vif-nat-dns',
-    online: '1', state: '2', type: 'vif_ioemu', bridge: '', gatewaydev: '', 'hotplug-status': '',
-    frontend: `/local/domain/${spec.domid}/device/vif/${spec.devid}`,
+    online: '1', state: '2', type: 'vif_ioemu', bridge: '', gatewaydev: '', 'hotplug-status': '', frontend,
   };
   if (spec.ip !== undefined) nodes.ip = spec.ip;
   if (spec.vifname !== undefined) nodes.vifname = spec.vifname;
   if (spec.toolstack === 'xend') nodes.domain = spec.name;
+  xs.write(be, '');
+  xs.setPerms(be, ['n0', `r${spec.domid}`]);
   for (const [node, value] of Object.entries(nodes)) xs.write(`${be}/${node}`, value);
-  if (spec.toolstack !== 'xend') xs.write(`/local/domain/${spec.domid}/name`, spec.name);
-  xs.write(`/local/domain/${spec.domid}/device/vif/${spec.devid}/mac`, spec.mac);
+  if (spec.toolstack !== 'xend') xs.write(`${home}/name`, spec.name);
+  xs.write(`${frontend}/mac`, spec.mac);
 }
 
 /** argv and environment exactly as libxl (libxl_linux.c) or xend's udev rule runs the script; tap: the HVM emulated NIC's add/remove. */

@@ -1,9 +1,9 @@
 // mac2ip, ip2mac and mac-for: the IP-in-MAC encoding, and a stable MAC to pin in a guest's config.
 import { parseArgs } from 'node:util';
 import { ipToMac, macToIp, XEN_OUI } from '../../core/mac-encoding';
-import { allocate, recordedAddress } from '../../core/allocation';
-import { appendHostsLines, parseHosts, renderHosts } from '../../core/hosts-file';
-import { parseEthers } from '../../core/ethers-file';
+import { recordedAddress } from '../../core/allocation';
+import { parseHosts } from '../../core/hosts-file';
+import { reserveAddresses } from './reserve';
 import { hostnameFor } from '../../core/hostname';
 import { encode } from '../../core/scheme';
 import { formatIPv4 } from '../../core/ipv4';
@@ -60,14 +60,7 @@ Exit: 0, 1 unknown name or no machine number left, 2 usage.`,
       return addr ? formatIPv4(encode(ctx.config.scheme, addr)) : undefined;
     };
     let ip = lookup((await ctx.files.read()).hosts);
-    if (!ip && values.allocate) {
-      ip = await ctx.files.transact((snapshot) => {
-        const hosts = parseHosts(snapshot.hosts);
-        const allocation = allocate(ctx.config.scheme, hosts, parseEthers(snapshot.ethers), { domainName: name, y });
-        const next = allocation.newHostsLines.length ? renderHosts(appendHostsLines(hosts, allocation.newHostsLines)) : undefined;
-        return { update: { hosts: next }, result: allocation.vmIp };
-      });
-    }
+    if (!ip && values.allocate) ip = (await reserveAddresses(ctx, name, [y])).allocations[0]!.vmIp;
     if (!ip) throw new VifError('NOT_FOUND', `${hostname} has no address yet`, `start the guest once, or pass --allocate to reserve one now`, { hostname });
     process.stdout.write(`${ipToMac(ip, values.prefix ?? XEN_OUI)}\n`);
     return 0;

@@ -12,14 +12,15 @@ export function fmt(ms: number): string {
   return Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a';
 }
 
-/** "…; 43 ms, lock wait 2 ms, held 5 ms" and, at LOG_LEVEL=debug, "maxrss 51234 KiB" from the hook's stderr. */
-export function hookTimings(stderr: string): { inProcessMs?: number; lockWaitMs?: number; lockHeldMs?: number; maxRssKiB?: number } {
-  const timing = /; (\d+) ms, lock wait (\d+) ms, held (\d+) ms/.exec(stderr);
+/** "…; 43 ms, queued 2 ms, held 5 ms, batch 3" and, at LOG_LEVEL=debug, "maxrss 51234 KiB" from the hook's stderr. */
+export function hookTimings(stderr: string): { inProcessMs?: number; queuedMs?: number; lockHeldMs?: number; batchSize?: number; maxRssKiB?: number } {
+  const timing = /; (\d+) ms, queued (\d+) ms, held (\d+) ms, batch (\d+)/.exec(stderr);
   const rss = /maxrss (\d+) KiB/.exec(stderr);
   return {
     inProcessMs: timing ? Number(timing[1]) : undefined,
-    lockWaitMs: timing ? Number(timing[2]) : undefined,
+    queuedMs: timing ? Number(timing[2]) : undefined,
     lockHeldMs: timing ? Number(timing[3]) : undefined,
+    batchSize: timing ? Number(timing[4]) : undefined,
     maxRssKiB: rss ? Number(rss[1]) : undefined,
   };
 }

@@ -46,7 +46,7 @@ export async function runStorm(box: Sandbox, n: number, macTag: number, nextDomi
   for (const g of guests) await box.destroyGuest(g);
   const timings = results.map((r) => hookTimings(r.stderr));
   const hookMs = results.map((r) => r.ms);
-  const lockWaitMs = timings.map((t) => t.lockWaitMs ?? 0);
+  const lockWaitMs = timings.map((t) => t.queuedMs ?? 0);
   const lockHeldMs = timings.map((t) => t.lockHeldMs ?? 0);
   const waitShare = lockWaitMs.reduce((a, b) => a + b, 0) / hookMs.reduce((a, b) => a + b, 0);
   return { n, wallMs, hookMs, lockWaitMs, lockHeldMs, waitShare };

@@ -3,7 +3,8 @@ import type { Config } from '../core/config';
 import { loadConfig } from '../edges/config-file';
 import { createDnsmasq, type Dnsmasq } from '../edges/dnsmasq';
 import { exec, type Exec } from '../edges/exec';
-import { createFileStore, type FileStore } from '../edges/file-store';
+import type { FileStore } from '../edges/file-store';
+import { createRequestQueue } from '../edges/request-queue';
 import { createNetworkOps, type NetworkOps } from '../edges/network';
 import { openXenStore, type XenStore } from '../edges/xenstore';
 
@@ -21,12 +22,15 @@ export interface CliContext {
 
 export function createContext(env: NodeJS.ProcessEnv): CliContext {
   const config = loadConfig(env);
+  const net = createNetworkOps(exec);
+  const dnsmasq = createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec);
   return {
     config,
     env,
-    files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs, waitMs: config.lockWaitMs, retryMaxMs: config.lockRetryMaxMs }),
-    net: createNetworkOps(exec),
-    dnsmasq: createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec),
+    // every locked change first applies what the hooks have queued, then runs under the same lock
+    files: createRequestQueue(config, { net, dnsmasq }).files,
+    net,
+    dnsmasq,
     exec,
     openXenStore: () => openXenStore(env),
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),

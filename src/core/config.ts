@@ -9,6 +9,7 @@ export const DEFAULTS = {
   HOSTS_FILE: '/etc/hosts',
   ETHERS_FILE: '/etc/ethers',
   LOCK_PATH: '/run/vif-nat-dns.lock',
+  SPOOL_DIR: '/run/vif-nat-dns/queue',
   DNSMASQ_PID_FILES: '/run/dnsmasq/dnsmasq.pid /var/run/dnsmasq.pid',
   DNSMASQ_LEASE_FILE: '/var/lib/misc/dnsmasq.leases',
   NETDEV: '',
@@ -31,6 +32,7 @@ export interface Config {
   readonly hostsFile: string;
   readonly ethersFile: string;
   readonly lockPath: string;
+  readonly spoolDir: string;
   readonly dnsmasqPidFiles: readonly string[];
   readonly dnsmasqLeaseFile: string;
   readonly netdev: string;
@@ -99,6 +101,7 @@ export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env:
     hostsFile: get('HOSTS_FILE'),
     ethersFile: get('ETHERS_FILE'),
     lockPath: get('LOCK_PATH'),
+    spoolDir: get('SPOOL_DIR'),
     dnsmasqPidFiles: get('DNSMASQ_PID_FILES').split(/[\s:]+/).filter(Boolean),
     dnsmasqLeaseFile: get('DNSMASQ_LEASE_FILE'),
     netdev: get('NETDEV'),

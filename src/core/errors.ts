@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'LOCK_TIMEOUT'
   | 'NETWORK'
   | 'VIFNAME_TAKEN'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  | 'BAD_REQUEST'
+  | 'INTERNAL';
 
 export class VifError extends Error {
   readonly code: ErrorCode;

@@ -5,7 +5,7 @@ import { constants, type Stats } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
 import { VifError } from '../core/errors';
 import { escapeRegExp } from '../core/regexp';
-import { acquireLock, type LockOptions } from './lock';
+import { acquireLock, type HeldLock, type LockOptions } from './lock';
 
 export interface Snapshot {
   readonly hosts: string; // latin1, so every byte survives the round trip
@@ -27,9 +27,13 @@ export interface FileStore {
   /** Read both files without the lock (for listings and dry runs). */
   read(): Promise<Snapshot>;
   /** Under the lock: read, let `plan` decide, write what changed; re-run `plan` if a file changed under us. */
-  transact<T>(plan: (snapshot: Snapshot) => Promise<{ update: FileUpdate; result: T }> | { update: FileUpdate; result: T }): Promise<T>;
+  transact<T>(plan: Plan<T>): Promise<T>;
+  /** The same, for a caller that already holds the lock (the queue's holder applying a batch). */
+  transactHeld<T>(lock: HeldLock, plan: Plan<T>): Promise<T>;
   readonly stats: TransactionStats;
 }
+
+export type Plan<T> = (snapshot: Snapshot) => Promise<{ update: FileUpdate; result: T }> | { update: FileUpdate; result: T };
 
 export interface FileStoreOptions extends LockOptions {
   readonly hostsFile: string;
@@ -86,10 +90,9 @@ async function currentStat(file: string): Promise<Stats | undefined> {
   });
 }
 
-/** A directory others can write to would let them plant a symlink at our temp file's name: refuse it. */
-async function assertSafeDirectory(file: string, real: string): Promise<void> {
+/** A directory others can write to would let them plant a symlink at our temp file's name (or a request in the queue): refuse it. */
+export async function assertRootOnlyDirectory(file: string, dir: string): Promise<void> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
-  const dir = path.dirname(real);
   const dirStat = await stat(dir).catch((err) => { throw ioError('write', file, err); });
   if (dirStat.uid !== 0 || (dirStat.mode & 0o002) !== 0 || ((dirStat.mode & 0o020) !== 0 && dirStat.gid !== 0)) {
     throw new VifError('FILE_IO', `refusing to write ${file}: its directory ${dir} is writable by users other than root`,
@@ -151,34 +154,47 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   // directory permissions are checked once per process, before the lock: they do not change under a hook
   let safeDirectories: Promise<void> | undefined;
 
-  async function attempt<T>(plan: Parameters<FileStore['transact']>[0]): Promise<T> {
+  function checkDirectories(): Promise<void> {
     safeDirectories ??= Promise.all([options.hostsFile, options.ethersFile, options.lockPath]
-      .map(async (file) => assertSafeDirectory(file, await realTarget(file)))).then(() => undefined);
-    await safeDirectories;
-    const lock = await acquireLock(options);
-    stats.lockWaitMs += lock.waitedMs;
-    try {
-      await sweepTempFiles();
-      const [hosts, ethers] = await Promise.all([readState(options.hostsFile), readState(options.ethersFile)]);
-      const { update, result } = await plan({ hosts: hosts.content, ethers: ethers.content });
-      const writes: Array<[string, string, FileState]> = [];
-      if (update.hosts !== undefined && update.hosts !== hosts.content) writes.push([options.hostsFile, update.hosts, hosts]);
-      if (update.ethers !== undefined && update.ethers !== ethers.content) writes.push([options.ethersFile, update.ethers, ethers]);
-      if (writes.length === 0) return result as T;
-      if (lock.compromised()) throw new ConcurrentChange('lock compromised');
-      // the two files are independent: replace them side by side, then undo the ones that landed if one failed
-      const outcomes = await Promise.allSettled(writes.map(([file, content, before]) => writeOne(file, content, before.stat)));
-      const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failure) {
-        await Promise.all(writes.filter((_, i) => outcomes[i]!.status === 'fulfilled').map(([file, , before]) =>
-          writeFileAtomic(file, Buffer.from(before.content, 'latin1'), { fsync: true }).catch(() => undefined)));
-        throw failure.reason;
+      .map(async (file) => assertRootOnlyDirectory(file, path.dirname(await realTarget(file))))).then(() => undefined);
+    return safeDirectories;
+  }
+
+  /** One read-plan-write under the held lock; ConcurrentChange when a file is not the one we read. */
+  async function attempt<T>(lock: HeldLock, plan: Plan<T>): Promise<T> {
+    await sweepTempFiles();
+    const [hosts, ethers] = await Promise.all([readState(options.hostsFile), readState(options.ethersFile)]);
+    const { update, result } = await plan({ hosts: hosts.content, ethers: ethers.content });
+    const writes: Array<[string, string, FileState]> = [];
+    if (update.hosts !== undefined && update.hosts !== hosts.content) writes.push([options.hostsFile, update.hosts, hosts]);
+    if (update.ethers !== undefined && update.ethers !== ethers.content) writes.push([options.ethersFile, update.ethers, ethers]);
+    if (writes.length === 0) return result;
+    if (lock.compromised()) throw new ConcurrentChange('lock compromised');
+    // the two files are independent: replace them side by side, then undo the ones that landed if one failed
+    const outcomes = await Promise.allSettled(writes.map(([file, content, before]) => writeOne(file, content, before.stat)));
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failure) {
+      await Promise.all(writes.filter((_, i) => outcomes[i]!.status === 'fulfilled').map(([file, , before]) =>
+        writeFileAtomic(file, Buffer.from(before.content, 'latin1'), { fsync: true }).catch(() => undefined)));
+      throw failure.reason;
+    }
+    await unlink(journal).catch(() => undefined);
+    return result;
+  }
+
+  async function transactHeld<T>(lock: HeldLock, plan: Plan<T>): Promise<T> {
+    await checkDirectories();
+    for (let n = 1; ; n++) {
+      stats.attempts = n;
+      try {
+        return await attempt(lock, plan);
+      } catch (err) {
+        if (!(err instanceof ConcurrentChange)) throw err;
+        if (n >= MAX_ATTEMPTS) {
+          throw new VifError('FILE_IO', `${err.message} kept changing while we held the lock (${n} attempts)`,
+            'another program rewrites it without vif-nat-dns\'s lock; stop it and retry', { file: err.message });
+        }
       }
-      await unlink(journal).catch(() => undefined);
-      return result as T;
-    } finally {
-      await lock.release();
-      stats.lockHeldMs += lock.heldMs() ?? 0;
     }
   }
 
@@ -188,20 +204,16 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       const [hosts, ethers] = await Promise.all([readState(options.hostsFile), readState(options.ethersFile)]);
       return { hosts: hosts.content, ethers: ethers.content };
     },
+    transactHeld,
     async transact(plan) {
-      for (let n = 1; ; n++) {
-        stats.attempts = n;
-        try {
-          return await attempt(plan);
-        } catch (err) {
-          if (!(err instanceof ConcurrentChange) || n >= MAX_ATTEMPTS) {
-            if (err instanceof ConcurrentChange) {
-              throw new VifError('FILE_IO', `${err.message} kept changing while we held the lock (${n} attempts)`,
-                'another program rewrites it without vif-nat-dns\'s lock; stop it and retry', { file: err.message });
-            }
-            throw err;
-          }
-        }
+      await checkDirectories();
+      const lock = await acquireLock(options);
+      stats.lockWaitMs += lock.waitedMs;
+      try {
+        return await transactHeld(lock, plan);
+      } finally {
+        await lock.release();
+        stats.lockHeldMs += lock.heldMs() ?? 0;
       }
     },
   };

@@ -32,7 +32,8 @@ export function retryDelay(attempt: number, random: () => number = Math.random, 
   return base * (0.5 + random());
 }
 
-export async function acquireLock(options: LockOptions): Promise<HeldLock> {
+/** One try: the lock if it is free (or its holder is dead: older than the stale time), else undefined. Never waits. */
+export async function tryAcquireLock(options: LockOptions): Promise<HeldLock | undefined> {
   const started = Date.now();
   let compromisedBy: Error | undefined;
   const settings = {
@@ -40,17 +41,17 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
     lockfilePath: options.lockPath,
     stale: options.staleMs,
     update: Math.max(1000, Math.floor(options.staleMs / 3)),
-    retries: 0, // retried below, with a deadline and jitter
+    retries: 0, // retried by the callers, with a deadline and jitter
     onCompromised: (err: Error) => { compromisedBy = err; },
   };
-  for (let attempt = 0; ; attempt++) {
+  for (let created = false; ; created = true) {
     try {
       const release = await lockfile.lock(options.lockPath, settings);
       const acquired = Date.now();
       let heldMs: number | undefined;
       return {
         waitedMs: acquired - started,
-        attempts: attempt + 1,
+        attempts: 1,
         heldMs: () => heldMs,
         compromised: () => compromisedBy,
         release: async () => {
@@ -60,20 +61,30 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
       };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
+      if (code === 'ELOCKED') return undefined;
+      if (code === 'ENOENT' && !created) {
         await mkdir(path.dirname(options.lockPath), { recursive: true, mode: 0o755 });
         continue;
       }
-      if (code !== 'ELOCKED') {
-        throw new VifError('FILE_IO', `cannot take the lock ${options.lockPath}: ${(err as Error).message}`,
-          `check that ${path.dirname(options.lockPath)} is writable by root`, { lockPath: options.lockPath }, err);
-      }
-      const waited = Date.now() - started;
-      if (waited >= options.waitMs) {
-        throw new VifError('LOCK_TIMEOUT', `gave up waiting ${waited} ms for the lock ${options.lockPath}`,
-          `another vif-nat-dns is stuck holding it; if none runs (pgrep -f vif-nat-dns), remove ${options.lockPath}`, { lockPath: options.lockPath, waitedMs: waited });
-      }
-      await sleep(Math.min(retryDelay(attempt, Math.random, options.retryMaxMs), options.waitMs - waited + 1));
+      throw new VifError('FILE_IO', `cannot take the lock ${options.lockPath}: ${(err as Error).message}`,
+        `check that ${path.dirname(options.lockPath)} is writable by root`, { lockPath: options.lockPath }, err);
     }
   }
+}
+
+/** The lock, tried again and again (jittered back-off) until `waitMs` has passed; then LOCK_TIMEOUT. */
+export async function acquireLock(options: LockOptions): Promise<HeldLock> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const lock = await tryAcquireLock(options);
+    if (lock) return { ...lock, waitedMs: Date.now() - started, attempts: attempt + 1 };
+    const waited = Date.now() - started;
+    if (waited >= options.waitMs) throw lockTimeout(options.lockPath, waited);
+    await sleep(Math.min(retryDelay(attempt, Math.random, options.retryMaxMs), options.waitMs - waited + 1));
+  }
+}
+
+export function lockTimeout(lockPath: string, waitedMs: number, purpose = ''): VifError {
+  return new VifError('LOCK_TIMEOUT', `gave up waiting ${waitedMs} ms for the lock ${lockPath}${purpose ? ` ${purpose}` : ''}`,
+    `another vif-nat-dns is stuck holding it; if none runs (pgrep -f vif-nat-dns), remove ${lockPath}`, { lockPath, waitedMs });
 }

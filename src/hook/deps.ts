@@ -2,6 +2,7 @@
 import type { Config } from '../core/config';
 import type { Dnsmasq } from '../edges/dnsmasq';
 import type { FileStore } from '../edges/file-store';
+import type { RequestQueue } from '../edges/request-queue';
 import type { Logger } from '../edges/log';
 import type { NetworkOps } from '../edges/network';
 import type { XenStore } from '../edges/xenstore';
@@ -10,7 +11,12 @@ export interface HookDeps {
   readonly config: Config;
   readonly log: Logger;
   readonly openXenStore: () => Promise<XenStore>;
+  /** Read freely; `transact` (rare global changes) runs under the lock after what is queued. */
   readonly files: FileStore;
+  /** The hook's changes to the files go through the queue: applied in a batch by whoever holds the lock. */
+  readonly queue: RequestQueue;
+  /** How long this event waits for its queued request (offline: at most 10 s). */
+  readonly queueWaitMs: number;
   readonly net: NetworkOps;
   readonly dnsmasq: Dnsmasq;
   /** Records how long each phase took (printed at LOG_LEVEL=debug; read by the benchmark). */

@@ -5,7 +5,7 @@ import { describeError, isVifError } from '../core/errors';
 import { loadConfig } from '../edges/config-file';
 import { createLogger, type Logger } from '../edges/log';
 import { openXenStore } from '../edges/xenstore';
-import { createFileStore } from '../edges/file-store';
+import { createRequestQueue } from '../edges/request-queue';
 import { createNetworkOps } from '../edges/network';
 import { createDnsmasq } from '../edges/dnsmasq';
 import { exec } from '../edges/exec';
@@ -38,18 +38,23 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     const config = loadConfig(env);
     log = createLogger(TAG, config.logLevel, config.syslogSocket);
     const timer = phaseTimer();
+    const net = createNetworkOps(exec);
+    const dnsmasq = createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec);
+    const queue = createRequestQueue(config, { net, dnsmasq });
     const deps: HookDeps = {
       config,
       mark: timer.mark,
       log,
       openXenStore: () => openXenStore(env),
+      files: queue.files,
+      queue,
       // offline never blocks teardown for long: past 10 s it gives up on the ethers line (regen-ethers or the next online fix it)
-      files: createFileStore({ hostsFile: config.hostsFile, ethersFile: config.ethersFile, lockPath: config.lockPath, staleMs: config.lockStaleMs, retryMaxMs: config.lockRetryMaxMs,
-        waitMs: event.kind === 'down' ? Math.min(config.lockWaitMs, OFFLINE_LOCK_WAIT_MS) : config.lockWaitMs }),
-      net: createNetworkOps(exec),
-      dnsmasq: createDnsmasq(config.dnsmasqPidFiles, config.dnsmasqLeaseFile, exec),
+      queueWaitMs: event.kind === 'down' ? Math.min(config.lockWaitMs, OFFLINE_LOCK_WAIT_MS) : config.lockWaitMs,
+      net,
+      dnsmasq,
     };
-    const took = () => `${Math.round(uptimeMs() - started)} ms, lock wait ${deps.files.stats.lockWaitMs} ms, held ${deps.files.stats.lockHeldMs} ms`;
+    const { stats } = queue;
+    const took = () => `${Math.round(uptimeMs() - started)} ms, queued ${stats.queuedMs} ms, held ${stats.heldMs} ms, batch ${stats.batchSize}`;
     if (event.kind === 'up') {
       const result = await online(event, deps);
       log.info(`${event.command} ${result.device}: ${result.hostname} ${result.vmIp} (${result.mac}), dom0 side ${result.dom0Ip}; ${took()}`);

@@ -1,14 +1,15 @@
 // The offline (and tap remove) event: idempotent, tolerant of anything already gone, never blocks teardown; /etc/hosts is never touched; the guest's published config goes.
 import { planOffline } from '../core/plan-offline';
 import { parseHosts } from '../core/hosts-file';
-import { parseEthers, renderEthers } from '../core/ethers-file';
+import { parseEthers } from '../core/ethers-file';
+import type { OfflineRequestData } from '../core/batch-request';
 import { normalizeMac } from '../core/mac';
+import { decode } from '../core/scheme';
 import { describeError } from '../core/errors';
 import { routeSuccessor } from '../core/handover';
 import { readBackend, type BackendInfo } from './backend';
 import type { HookDeps } from './deps';
 import { preloadExec } from '../edges/exec';
-import type { Snapshot } from '../edges/file-store';
 import type { UpEvent } from './online';
 import type { XenStore } from '../edges/xenstore';
 import { unpublishGuestConfig } from './guest-publish';
@@ -21,7 +22,7 @@ export interface OfflineOutcome {
 }
 
 export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOutcome> {
-  const { config, net, files, dnsmasq, log } = deps;
+  const { config, net, files, log } = deps;
   const problems: string[] = [];
   const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -41,16 +42,23 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
   const liveness = (await attempt('listing live vifs', () => net.liveness(device))) ?? { ownDevice: device, devicesByAddress: new Map() };
   const dom0Ips = [...liveness.devicesByAddress].filter(([, holders]) => holders.includes(device)).map(([ip]) => ip);
 
-  const planFrom = (snapshot: Snapshot) => planOffline(config.scheme, parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), {
-    domainName: info.domainName, y: info.y ?? 1, mac: info.macText ? normalizeMac(info.macText) : undefined, dom0IpsOnDevice: dom0Ips,
-  }, liveness);
+  const request: OfflineRequestData = {
+    kind: 'offline', device, domainName: info.domainName, y: info.y ?? 1, mac: info.macText ? normalizeMac(info.macText) : undefined,
+    dom0IpsOnDevice: dom0Ips,
+    // only the managed dom0-side addresses matter (whether another running vif holds our address)
+    liveAddresses: [...liveness.devicesByAddress].filter(([ip]) => decode(config.scheme, ip)?.side === 'dom0'),
+  };
   // the emulated NIC (tap) shares the PV vif's MAC and address: its removal leaves /etc/ethers to the vif's offline
   const plan = event.typeIf === 'tap'
-    ? await attempt('reading /etc/hosts', async () => ({ ...planFrom(await files.read()), removedEthersLines: [] }))
-    : await attempt('updating /etc/ethers', () => files.transact((snapshot) => {
-      const result = planFrom(snapshot);
-      return { update: { ethers: result.removedEthersLines.length > 0 ? renderEthers(result.ethers) : undefined }, result };
-    }));
+    ? await attempt('reading /etc/hosts', async () => {
+      const snapshot = await files.read();
+      return { ...planOffline(config.scheme, parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), request, liveness), removedEthersLines: [] };
+    })
+    : await attempt('updating /etc/ethers', async () => {
+      const { result, reloadWarning } = await deps.queue.submit(request, deps.queueWaitMs);
+      if (reloadWarning) log.warn(reloadWarning); // the batch that applied our request reloaded dnsmasq
+      return result;
+    });
 
   if (present && plan?.vmIp && plan.dom0Ip) {
     await attempt(`removing the route and address from ${device}`, () =>
@@ -61,10 +69,6 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
   if (successor && plan?.vmIp && plan.dom0Ip) {
     const handed = await attempt(`handing ${plan.vmIp}'s route to ${successor}`, () => net.takeOverRoute({ device: successor, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip! }).then(() => true));
     if (handed) log.info(`migration: ${plan.vmIp} handed over to ${successor}; its /etc/ethers binding stays`);
-  }
-  if (plan && plan.removedEthersLines.length > 0) {
-    const reload = await dnsmasq.reload();
-    if ('warning' in reload) log.warn(reload.warning);
   }
   const ids = vifIdsFromPath(event.xenbusPath);
   const domid = info.frontendId ?? ids.domid;

@@ -1,11 +1,8 @@
-// The online (and tap add) event: plan the files under the lock, configure routed NAT, reload dnsmasq, publish the guest's config, report connected; roll back on failure.
-import { changesFiles, liveHolder, planOnline, type Liveness, type OnlinePlan } from '../core/plan-online';
+// The online (and tap add) event: queue the files change (applied in a batch, dnsmasq reloaded), configure routed NAT, publish the guest's config, report connected; roll back on failure.
+import { changesFiles, liveHolder, type FileChange } from '../core/plan-online';
 import { migrationName } from '../core/hostname';
 import { onlineRouteMetric } from '../core/handover';
 import { parseIPv4 } from '../core/ipv4';
-import { revertChange } from '../core/plan-revert';
-import { parseHosts, renderHosts } from '../core/hosts-file';
-import { parseEthers, renderEthers } from '../core/ethers-file';
 import { parseGuestMac } from '../core/mac';
 import { describeError, VifError } from '../core/errors';
 import { readBackend } from './backend';
@@ -34,7 +31,7 @@ export interface OnlineOutcome {
 type Undo = () => Promise<unknown>;
 
 export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutcome> {
-  const { config, net, files, dnsmasq, log } = deps;
+  const { config, net, files, log } = deps;
   preloadExec();
   const xs = await deps.openXenStore();
   const undo: Undo[] = [];
@@ -44,30 +41,15 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     const mac = parseGuestMac(info.macText);
     const device = await chooseDevice(event, info.vifname, deps, undo);
 
-    let liveness: Liveness | undefined;
-    const plan = await files.transact(async (snapshot) => {
-      const hosts = parseHosts(snapshot.hosts);
-      const ethers = parseEthers(snapshot.ethers);
-      const request = { domainName: info.domainName!, y: info.y, mac, pinnedIp: info.pinnedIp };
-      let result = planOnline(config.scheme, hosts, ethers, request, liveness);
-      if (result.kind === 'needs-liveness') {
-        liveness = await net.liveness(device);
-        result = planOnline(config.scheme, hosts, ethers, request, liveness);
-      }
-      if (result.kind !== 'plan') throw new Error('planOnline asked for liveness twice');
-      const changed = changesFiles(result.plan);
-      return {
-        result: result.plan,
-        update: { hosts: changed.hosts ? renderHosts(result.plan.hosts) : undefined, ethers: changed.ethers ? renderEthers(result.plan.ethers) : undefined },
-      };
-    });
-    undo.push(() => revertFiles(plan, deps));
+    // queued; applied with every other queued request in one write of the files (by us, if we get the lock first)
+    const { result: applied, reloadWarning } = await deps.queue.submit({ kind: 'online', device, domainName: info.domainName!, y: info.y, mac, pinnedIp: info.pinnedIp }, deps.queueWaitMs);
+    undo.push(() => revertFiles(applied.change, deps));
     deps.mark('files');
 
-    const { vmIp, dom0Ip, hostname } = plan.allocation;
+    const { vmIp, dom0Ip, hostname } = applied.allocation;
     // xl's migration receiver (<name>--incoming) comes up while the sender's vif still carries the guest: route behind it
     const role = migrationName(info.domainName!).role;
-    if (role === 'incoming') liveness ??= await net.liveness(device);
+    const liveness = role === 'incoming' ? await net.liveness(device) : undefined;
     const otherHolder = liveness && liveHolder(config.scheme, liveness, parseIPv4(vmIp)!);
     const metric = onlineRouteMetric({ typeIf: event.typeIf, tapRouteMetric: config.tapRouteMetric, role, otherHolder });
     const vif: VifAddressing = { device, vmIp, dom0Ip, metric };
@@ -84,14 +66,13 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     if (!uplink) notes.warn.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');
 
     deps.mark('network');
-    const reload = await dnsmasq.reload();
-    if ('warning' in reload) notes.warn.push(reload.warning);
-    if (config.dhcpRelease) await releaseOldLeases(deps, device, vmIp, mac, plan.displacedMacs, notes);
+    if (reloadWarning) notes.warn.push(reloadWarning); // the batch that applied our request reloaded dnsmasq
+    if (config.dhcpRelease) await releaseOldLeases(deps, device, vmIp, mac, applied.displacedMacs, notes);
 
     deps.mark('dnsmasq');
     if (event.typeIf === 'vif') {
       // before hotplug-status: a guest that waits for its link finds its address waiting for it
-      await publishGuestConfig(xs, guestConfigFor(info.frontendId, info.handle, plan.allocation, config.scheme.prefixLength, config.dnsDomain, mac));
+      await publishGuestConfig(xs, guestConfigFor(info.frontendId, info.handle, applied.allocation, config.scheme.prefixLength, config.dnsDomain, mac));
       undo.push(() => unpublishGuestConfig(xs, info.frontendId, info.handle));
       await xs.write(`${event.xenbusPath}/hotplug-status`, 'connected');
     }
@@ -139,13 +120,10 @@ async function chooseDevice(event: UpEvent, vifname: string | undefined, deps: H
   return vifname;
 }
 
-async function revertFiles(plan: OnlinePlan, deps: HookDeps): Promise<void> {
-  if (!changesFiles(plan).hosts && !changesFiles(plan).ethers) return;
-  await deps.files.transact((snapshot) => {
-    const reverted = revertChange(parseHosts(snapshot.hosts), parseEthers(snapshot.ethers), plan);
-    return { update: { hosts: renderHosts(reverted.hosts), ethers: renderEthers(reverted.ethers) }, result: undefined };
-  });
-  await deps.dnsmasq.reload();
+async function revertFiles(change: FileChange, deps: HookDeps): Promise<void> {
+  if (!changesFiles(change).hosts && !changesFiles(change).ethers) return;
+  // queued like any change: undone against the files as they are then, so what other guests did meanwhile stays
+  await deps.queue.submit({ kind: 'revert', ...change }, deps.queueWaitMs);
 }
 
 async function reportError(xs: { write(path: string, value: string): Promise<void> }, xenbusPath: string, message: string, log: HookDeps['log']): Promise<void> {

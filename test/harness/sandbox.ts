@@ -19,6 +19,8 @@ export const UPLINK = 'eth0';
 export const DOM0_UPLINK_IP = '192.0.2.1';
 export const LAN_IP = '192.0.2.2';
 export const LAN_PORT = 8080;
+/** libxl SIGKILLs a hotplug script after 40 s (LIBXL_HOTPLUG_TIMEOUT); the harness does the same to every hook it runs. */
+export const LIBXL_HOTPLUG_TIMEOUT_MS = 40_000;
 
 export interface Namespace {
   readonly pid: number;
@@ -179,7 +181,7 @@ export class Sandbox {
   /** Environment added to every hook run (e.g. VIF_NAT_DNS_* overrides). */
   hookEnv: Record<string, string> = {};
 
-  /** Run the compiled hook in dom0 as libxl (or xend) runs it. */
+  /** Run the compiled hook in dom0 as libxl (or xend) runs it, killed after libxl's 40 s (exit 137). */
   runHook(vif: VifSpec, command: 'online' | 'offline' | 'add' | 'remove', extraEnv: Record<string, string> = {}): Promise<RunResult> {
     const { args, env } = hookInvocation(vif, command, this.xs.socketPath);
     if (command === 'offline') {
@@ -190,7 +192,7 @@ export class Sandbox {
       const be = `/local/domain/0/backend/vif/${vif.domid}/${vif.devid}`;
       if (this.xs.read(`${be}/online`) !== undefined) this.xs.write(`${be}/online`, '1');
     }
-    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...this.hookEnv, ...extraEnv }, timeoutMs: 45_000 });
+    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...this.hookEnv, ...extraEnv }, timeoutMs: LIBXL_HOTPLUG_TIMEOUT_MS });
   }
 
   /** Run a script of this checkout (hooks/<name>) in dom0 as an administrator would, with the test xenstored. */

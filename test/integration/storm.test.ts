@@ -1,6 +1,7 @@
-// Storms of parallel hooks against one set of files: distinct addresses, complete files, no lost or duplicated line, DHCP for a sample.
+// Storms of parallel hooks against one set of files: distinct addresses, complete files, no lost or duplicated line, DHCP for a sample;
+// every hook is SIGKILLed at libxl's 40 s, so a slow hook fails the storm as it would fail a guest's start.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../harness/sandbox';
+import { Sandbox, LIBXL_HOTPLUG_TIMEOUT_MS } from '../harness/sandbox';
 import { parseHosts } from '../../src/core/hosts-file';
 import { parseEthers } from '../../src/core/ethers-file';
 import { testMac, type VifSpec } from '../harness/xen-domain';
@@ -13,6 +14,10 @@ const mixMac = (domid: number, devid: number) => testMac(0x40 + devid, domid);
 let box: Sandbox;
 beforeAll(async () => { box = await Sandbox.create(); await box.startDnsmasq(); });
 afterAll(async () => { await box?.destroy(); });
+
+/** Failed hooks, a killed one named as such (libxl would have failed that guest's start). */
+const failures = (results: readonly { code: number; ms: number; stderr: string }[]) =>
+  results.filter((r) => r.code !== 0).map((r) => (r.ms >= LIBXL_HOTPLUG_TIMEOUT_MS ? `killed at ${LIBXL_HOTPLUG_TIMEOUT_MS / 1000} s like libxl` : r.stderr));
 
 async function managed() {
   const hosts = parseHosts(await box.dom0File('/etc/hosts')).entries.filter((e) => e.address.startsWith('10.'));
@@ -29,7 +34,7 @@ describe('storms', () => {
       guests.push(await box.addGuest(domid, `storm-${i}`, [mac(domid, 0)], { headless: !sample.has(domid) }));
     }
     const results = await Promise.all(guests.map((g) => box.runHook(g.vifs[0]!, 'online')));
-    expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
+    expect(failures(results)).toEqual([]);
     const { hosts, ethers, byName } = await managed();
     expect(hosts).toHaveLength(STORM);
     expect(new Set(hosts.map((e) => e.address)).size).toBe(STORM);
@@ -64,9 +69,8 @@ describe('storms', () => {
     const regens = [200, 800, 1600].map((delay) => new Promise((resolve) => setTimeout(resolve, delay)).then(() => box.runScript('regen-ethers', [])));
     const results = await Promise.all(events.map(([v, command]) => box.runHook(v, command)));
     const wall = performance.now() - started;
-    expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
+    expect(failures(results)).toEqual([]);
     expect((await Promise.all(regens)).map((r) => r.code)).toEqual([0, 0, 0]);
-    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(40_000); // libxl's hotplug timeout
     console.log(`mixed storm: ${events.length} events in ${Math.round(wall)} ms, slowest hook ${Math.round(Math.max(...results.map((r) => r.ms)))} ms`);
 
     const { ethers, byName } = await managed();

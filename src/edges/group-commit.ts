@@ -1,0 +1,121 @@
+// Group commit: hooks queue requests; whoever holds the lock applies every queued request in one batch and publishes each result.
+// Waiters sleep on inotify for their own result; a timer (jittered, growing to 1 s) makes them try the lock themselves, so progress
+// never depends on a holder that died. Generic over what a batch does: the applier plugs in (files here; another store elsewhere).
+import { acquireLock, lockTimeout, tryAcquireLock, type HeldLock, type LockOptions } from './lock';
+import type { Published, QueuedRequest, Spool } from './spool';
+
+export interface BatchApplier<Res> {
+  /** Under the held lock: apply the requests in the order given, durably, and return one result per request. */
+  (lock: HeldLock, requests: readonly QueuedRequest[]): Promise<Res[]>;
+}
+
+export interface GroupCommitOptions<Res> {
+  readonly lock: LockOptions;
+  readonly spool: Spool;
+  readonly apply: BatchApplier<Res>;
+  /** Result for every request of a batch whose apply threw (a full disk): they fail fast instead of timing out. */
+  readonly failed: (err: unknown) => Res;
+  /** How long one holder keeps applying new batches before it lets go (ms). */
+  readonly tenureMs?: number;
+}
+
+export interface CommitStats {
+  queuedMs: number; // enqueue to result, summed over this process's requests
+  heldMs: number; // time this process held the lock
+  batches: number; // batches this process applied
+  batchSize: number; // size of the batch that applied this process's last request
+}
+
+export interface GroupCommit<Res> {
+  /** Queue `request` and resolve with its result, applying batches ourselves whenever the lock is free; LOCK_TIMEOUT after `waitMs`. */
+  submit(request: unknown, waitMs: number): Promise<Res>;
+  /** Hold the lock for `fn` (admin commands, rare global changes), after applying what is queued. Waits up to the lock's waitMs. */
+  exclusive<T>(fn: (lock: HeldLock) => Promise<T>): Promise<T>;
+  readonly stats: CommitStats;
+}
+
+const FIRST_FALLBACK_MS = 150;
+const MAX_FALLBACK_MS = 1000;
+const DEFAULT_TENURE_MS = 1000;
+const MAX_TENURES = 3;
+
+export function createGroupCommit<Res>(options: GroupCommitOptions<Res>): GroupCommit<Res> {
+  const { spool } = options;
+  const tenureMs = options.tenureMs ?? DEFAULT_TENURE_MS;
+  const stats: CommitStats = { queuedMs: 0, heldMs: 0, batches: 0, batchSize: 0 };
+
+  /** Apply batch after batch while requests keep arriving, up to the tenure. */
+  async function drain(lock: HeldLock): Promise<void> {
+    const started = Date.now();
+    do {
+      const batch = await spool.pending();
+      if (batch.length === 0) return;
+      let results: Res[];
+      try {
+        results = await options.apply(lock, batch);
+      } catch (err) {
+        results = batch.map(() => options.failed(err));
+      }
+      stats.batches++;
+      await Promise.all(batch.map((request, i) => spool.publish(request.id, { result: results[i]!, batchSize: batch.length, appliedBy: process.pid })));
+    } while (Date.now() - started < tenureMs);
+  }
+
+  async function withLock<T>(lock: HeldLock, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+      stats.heldMs += lock.heldMs() ?? 0;
+    }
+  }
+
+  /** Take the lock if it is free and apply what is queued; again after letting go if more arrived meanwhile (a bounded number of times). */
+  async function tryDrain(): Promise<void> {
+    for (let tenure = 0; tenure < MAX_TENURES; tenure++) {
+      const lock = await tryAcquireLock(options.lock);
+      if (!lock) return; // its holder applies what is queued, or lets go and looks again
+      await withLock(lock, () => drain(lock));
+      if (!(await spool.hasPending())) return;
+    }
+  }
+
+  return {
+    stats,
+    async submit(request, waitMs) {
+      const started = Date.now();
+      const ticket = await spool.enqueue<Res>(request);
+      try {
+        let delay = FIRST_FALLBACK_MS;
+        for (;;) {
+          await tryDrain();
+          const found = await ticket.wait(Math.min(delay * (0.5 + Math.random()), Math.max(0, started + waitMs - Date.now())));
+          if (found) return done(found);
+          if (Date.now() - started >= waitMs) {
+            // one last look: a holder may have published while we timed out
+            const late = await ticket.poll();
+            if (late) return done(late);
+            throw lockTimeout(options.lock.lockPath, Date.now() - started, `to apply queued request ${ticket.id}`);
+          }
+          delay = Math.min(delay * 1.5, MAX_FALLBACK_MS);
+        }
+      } finally {
+        stats.queuedMs += Date.now() - started;
+        await ticket.close();
+      }
+      function done(published: Published<Res>): Res {
+        stats.batchSize = published.batchSize;
+        return published.result;
+      }
+    },
+    async exclusive(fn) {
+      const lock = await acquireLock(options.lock);
+      const result = await withLock(lock, async () => {
+        await drain(lock);
+        return fn(lock);
+      });
+      if (await spool.hasPending()) await tryDrain();
+      return result;
+    },
+  };
+}

@@ -1,0 +1,155 @@
+// The request queue on disk: one directory per request, appearing whole by rename; its result is published beside it and watched with inotify.
+// Layout: <dir>/<id>/request (JSON, written by the hook), <dir>/<id>/result (JSON, written by the lock holder).
+// An id is the enqueue time on CLOCK_MONOTONIC (ns, 20 digits, shared by all processes) then the pid: sorting ids gives queue order.
+import * as path from 'node:path';
+import { watch, type FSWatcher } from 'node:fs';
+import { access, mkdir, readdir, readFile, rename, rm, unlink, writeFile, lstat } from 'node:fs/promises';
+import { assertRootOnlyDirectory } from './file-store';
+
+export interface QueuedRequest {
+  readonly id: string;
+  readonly data: unknown; // parsed JSON, decoded (and validated) by the applier
+}
+
+export interface Published<Res> {
+  readonly result: Res;
+  readonly batchSize: number; // how many requests the batch that applied this one held
+  readonly appliedBy: number; // pid of the holder
+}
+
+export interface Ticket<Res> {
+  readonly id: string;
+  /** The published result, if there is one now. */
+  poll(): Promise<Published<Res> | undefined>;
+  /** Resolves when the result is published (inotify on the request's directory) or after `ms` with undefined. */
+  wait(ms: number): Promise<Published<Res> | undefined>;
+  /** Stop watching and remove the request's directory (whether or not it was applied). */
+  close(): Promise<void>;
+}
+
+export interface Spool {
+  readonly dir: string;
+  enqueue<Res>(request: unknown): Promise<Ticket<Res>>;
+  /** Requests not yet applied, in queue order (the lock holder's view). */
+  pending(): Promise<QueuedRequest[]>;
+  /** Whether any request waits (cheaper than pending(): nothing is read). */
+  hasPending(): Promise<boolean>;
+  /** Publish a result; the request file goes, so a later holder does not apply it again. */
+  publish<Res>(id: string, published: Published<Res>): Promise<void>;
+}
+
+const ID = /^\d{20}-\d{1,10}$/;
+const MAX_REQUEST_BYTES = 1024 * 1024;
+/** A directory left by a hook killed before it read its result (or before it queued) is removed after this long. */
+export const ORPHAN_AGE_MS = 120_000;
+
+const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+export function createSpool(dir: string): Spool {
+  let ready: Promise<void> | undefined;
+  const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: 0o700 }).then(() => assertRootOnlyDirectory(path.join(dir, 'request'), dir)));
+
+  async function readResult<Res>(id: string): Promise<Published<Res> | undefined> {
+    try {
+      return JSON.parse(await readFile(path.join(dir, id, 'result'), 'utf8')) as Published<Res>;
+    } catch (err) {
+      if (isMissing(err) || err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+  }
+
+  async function sweepIfOld(entry: string): Promise<void> {
+    const info = await lstat(path.join(dir, entry)).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await rm(path.join(dir, entry), { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  return {
+    dir,
+    async enqueue<Res>(request: unknown): Promise<Ticket<Res>> {
+      await ensureDir();
+      const staging = path.join(dir, `.new-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+      await mkdir(staging, { mode: 0o700 });
+      await writeFile(path.join(staging, 'request'), JSON.stringify(request), { mode: 0o600 });
+      // watched before it is visible: a result can never be published before we listen for it
+      let wake: (() => void) | undefined;
+      let changed = false; // an event seen while we were reading, not sleeping
+      const notify = () => { changed = true; wake?.(); };
+      const watcher: FSWatcher = watch(staging, { persistent: true }, notify);
+      watcher.on('error', notify);
+      const id = `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}`;
+      try {
+        await rename(staging, path.join(dir, id));
+      } catch (err) {
+        watcher.close();
+        await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+        throw err;
+      }
+      return {
+        id,
+        poll: () => readResult<Res>(id),
+        async wait(ms) {
+          const deadline = Date.now() + ms;
+          for (;;) {
+            changed = false;
+            const found = await readResult<Res>(id);
+            const left = deadline - Date.now();
+            if (found || left <= 0) return found;
+            if (changed) continue;
+            // any change in the directory wakes us (the holder's temp file too): look again until the deadline
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(() => { wake = undefined; resolve(); }, left);
+              wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
+            });
+          }
+        },
+        async close() {
+          watcher.close();
+          await rm(path.join(dir, id), { recursive: true, force: true }).catch(() => undefined);
+        },
+      };
+    },
+
+    async pending() {
+      const entries = await readdir(dir).catch((err) => { if (isMissing(err)) return [] as string[]; throw err; });
+      const ids = entries.filter((name) => ID.test(name)).sort();
+      const found = await Promise.all(ids.map(async (id): Promise<QueuedRequest | undefined> => {
+        let text: string;
+        try {
+          text = await readFile(path.join(dir, id, 'request'), 'latin1');
+        } catch (err) {
+          if (isMissing(err)) { await sweepIfOld(id); return undefined; } // applied; its hook has not read the result (yet)
+          throw err;
+        }
+        if (text.length > MAX_REQUEST_BYTES) return { id, data: { kind: 'oversized' } };
+        try {
+          return { id, data: JSON.parse(Buffer.from(text, 'latin1').toString('utf8')) as unknown };
+        } catch {
+          return { id, data: { kind: 'unparsable' } };
+        }
+      }));
+      await Promise.all(entries.filter((name) => name.startsWith('.new-')).map(sweepIfOld));
+      return found.filter((entry): entry is QueuedRequest => entry !== undefined);
+    },
+
+    async hasPending() {
+      const entries = await readdir(dir).catch(() => [] as string[]);
+      for (const id of entries) {
+        if (ID.test(id) && (await access(path.join(dir, id, 'request')).then(() => true, () => false))) return true;
+      }
+      return false;
+    },
+
+    async publish(id, published) {
+      const target = path.join(dir, id);
+      const tmp = path.join(target, `result.${process.pid}`);
+      try {
+        await writeFile(tmp, JSON.stringify(published), { mode: 0o600 });
+        await rename(tmp, path.join(target, 'result'));
+        await unlink(path.join(target, 'request'));
+      } catch (err) {
+        if (!isMissing(err)) throw err; // its hook gave up and removed the directory: nobody is waiting
+        await rm(tmp, { force: true }).catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,8 +1,10 @@
-// The request queue on disk: one directory per request, appearing whole by rename; its result is published beside it and watched with inotify.
+// The request queue on disk: one directory per request, appearing whole by rename; its result is published beside it, and its waiter
+// woken by inotify (or, past the kernel's inotify instance limit, through a unix socket in that directory).
 // Layout: <dir>/<id>/request (JSON, written by the hook), <dir>/<id>/result (JSON, written by the lock holder).
 // An id is the enqueue time on CLOCK_MONOTONIC (ns, 20 digits, shared by all processes) then the pid: sorting ids gives queue order.
 import * as path from 'node:path';
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { access, mkdir, readdir, readFile, rename, rm, unlink, writeFile, lstat } from 'node:fs/promises';
 import { assertRootOnlyDirectory } from './file-store';
 
@@ -45,7 +47,42 @@ export const ORPHAN_AGE_MS = 120_000;
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
-export function createSpool(dir: string): Spool {
+/** Where a waiter without inotify listens: the holder connects to it after publishing (a unix socket in the request's directory). */
+const WAKE_SOCKET = 'wake';
+
+/**
+ * Wake `notify` on any change in `dir`: inotify (fs.watch) while the kernel grants instances; past
+ * fs.inotify.max_user_instances (128 by default, fewer than a storm's hooks) a unix socket the holder connects to.
+ */
+async function watchDirectory(dir: string, notify: () => void, inotify: boolean): Promise<{ close(): void }> {
+  try {
+    if (!inotify) throw Object.assign(new Error('inotify not wanted'), { code: 'EMFILE' });
+    const watcher = watch(dir, { persistent: true }, notify);
+    watcher.on('error', notify);
+    return watcher;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EMFILE' && code !== 'ENOSPC') throw err;
+  }
+  const server = createServer((connection) => { connection.destroy(); notify(); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path.join(dir, WAKE_SOCKET), () => resolve());
+  });
+  server.on('error', notify);
+  return { close: () => server.close() };
+}
+
+/** Connect to a waiter's wake socket and hang up; a waiter already gone is no error. */
+function poke(socket: string): Promise<void> {
+  return new Promise((resolve) => {
+    const connection = createConnection(socket, () => { connection.destroy(); resolve(); });
+    connection.on('error', () => resolve());
+  });
+}
+
+/** `inotify: false` forces the socket fallback (tests). */
+export function createSpool(dir: string, options: { inotify?: boolean } = {}): Spool {
   let ready: Promise<void> | undefined;
   const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: 0o700 }).then(() => assertRootOnlyDirectory(path.join(dir, 'request'), dir)));
 
@@ -74,8 +111,7 @@ export function createSpool(dir: string): Spool {
       let wake: (() => void) | undefined;
       let changed = false; // an event seen while we were reading, not sleeping
       const notify = () => { changed = true; wake?.(); };
-      const watcher: FSWatcher = watch(staging, { persistent: true }, notify);
-      watcher.on('error', notify);
+      const watcher = await watchDirectory(staging, notify, options.inotify ?? true);
       const id = `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}`;
       try {
         await rename(staging, path.join(dir, id));
@@ -149,7 +185,10 @@ export function createSpool(dir: string): Spool {
       } catch (err) {
         if (!isMissing(err)) throw err; // its hook gave up and removed the directory: nobody is waiting
         await rm(tmp, { force: true }).catch(() => undefined);
+        return;
       }
+      const socket = path.join(target, WAKE_SOCKET);
+      if (existsSync(socket)) await poke(socket);
     },
   };
 }

@@ -34,6 +34,19 @@ describe('spool', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('past the inotify instance limit a waiter listens on a socket in its directory, and publishing wakes it there', async () => {
+    const spool = createSpool(dir, { inotify: false });
+    const ticket = await spool.enqueue({ n: 1 });
+    expect(readdirSync(join(dir, ticket.id)).sort()).toEqual(['request', 'wake']);
+    const started = Date.now();
+    const waiting = ticket.wait(5000);
+    setTimeout(() => { void createSpool(dir).publish(ticket.id, { result: 'done', batchSize: 1, appliedBy: 1 }); }, 50);
+    expect((await waiting)?.result).toBe('done');
+    expect(Date.now() - started).toBeLessThan(1000);
+    await ticket.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('wait gives up after its time with undefined; a withdrawn request is gone and publishing to it is harmless', async () => {
     const spool = createSpool(dir);
     const ticket = await spool.enqueue({ n: 1 });

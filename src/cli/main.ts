@@ -8,9 +8,10 @@ import { doctorCommand } from './commands/doctor';
 import { ip2mac, mac2ip, macFor } from './commands/mac-commands';
 import { installCommand, uninstallCommand } from './commands/install';
 import { reserve } from './commands/reserve';
+import { regenFirewall, removeFirewall } from './commands/firewall-commands';
 
 export function commands(repo: string): Command[] {
-  return [list, doctorCommand, regenEthers, forget, gc, reserve, macFor, mac2ip, ip2mac, installCommand(repo), uninstallCommand];
+  return [list, doctorCommand, regenEthers, regenFirewall, removeFirewall, forget, gc, reserve, macFor, mac2ip, ip2mac, installCommand(repo), uninstallCommand];
 }
 
 export function usage(all: readonly Command[]): string {

@@ -1,6 +1,7 @@
 // Configuration: KEY=VALUE file plus VIF_NAT_DNS_<KEY> environment overrides; every key has a documented default.
 import { VifError } from './errors';
 import { parseScheme, type Scheme } from './scheme';
+import { parseServices, type FirewallPolicy } from './firewall-rules';
 
 export const DEFAULT_CONFIG_PATH = '/etc/xen/vif-nat-dns.conf';
 
@@ -22,6 +23,9 @@ export const DEFAULTS = {
   TAP_ROUTE_METRIC: '10',
   DHCP_RELEASE: 'yes',
   DNS_DOMAIN: 'xen.internal',
+  ISOLATE: 'no',
+  DOM0_SERVICES: '',
+  DEVICE_GROUP: '4646',
 } as const;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -44,6 +48,7 @@ export interface Config {
   readonly tapRouteMetric: number;
   readonly dhcpRelease: boolean;
   readonly dnsDomain: string;
+  readonly firewall: FirewallPolicy;
 }
 
 /** Parse `KEY=VALUE` lines; `#` comments and blank lines ignored; values may be "quoted". Never evaluated. */
@@ -113,5 +118,10 @@ export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env:
     tapRouteMetric: integer('TAP_ROUTE_METRIC', get('TAP_ROUTE_METRIC'), 1, 65535),
     dhcpRelease: flag('DHCP_RELEASE', get('DHCP_RELEASE')),
     dnsDomain: dnsDomain(get('DNS_DOMAIN')),
+    firewall: {
+      group: integer('DEVICE_GROUP', get('DEVICE_GROUP'), 1, 2147483647),
+      isolate: flag('ISOLATE', get('ISOLATE')),
+      dom0Services: parseServices(get('DOM0_SERVICES')),
+    },
   };
 }

@@ -3,6 +3,7 @@ import { parseEthers } from './ethers-file';
 import { parseHosts } from './hosts-file';
 import { parseIPv4 } from './ipv4';
 import { contains, decode, netmaskText, type Scheme } from './scheme';
+import { checkFirewall, type FirewallInput } from './firewall-check';
 
 export interface Finding {
   readonly level: 'ok' | 'warn' | 'error';
@@ -19,6 +20,8 @@ export interface DoctorInput {
   readonly ipForward: string;
   readonly masquerade?: { readonly rules: string; readonly uplink?: string };
   readonly lock: { readonly ageMs?: number; readonly staleMs: number; readonly journal: boolean };
+  /** undefined: iptables-save could not be read. */
+  readonly firewall?: FirewallInput;
 }
 
 const ok = (message: string): Finding => ({ level: 'ok', message });
@@ -115,5 +118,7 @@ export function checkHost(input: DoctorInput): Finding[] {
 }
 
 export function doctor(input: DoctorInput): Finding[] {
-  return [...checkDnsmasq(input), ...checkFiles(input), ...checkHost(input)];
+  const firewall = input.firewall ? checkFirewall(input.firewall)
+    : [error('cannot read the firewall (iptables-save failed)', 'install iptables; run doctor as root in dom0')];
+  return [...checkDnsmasq(input), ...checkFiles(input), ...checkHost(input), ...firewall];
 }

@@ -1,4 +1,4 @@
-// Routed NAT on a vif: address, host route, proxy ARP, forwarding and one MASQUERADE rule; idempotent, via `ip -batch` and `iptables -w`.
+// Routed NAT on a vif: address, host route, device group, proxy ARP, no IPv6, forwarding and one MASQUERADE rule; idempotent, via `ip -batch` and `iptables -w`.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { VifError } from '../core/errors';
@@ -11,6 +11,7 @@ export interface VifAddressing {
   readonly vmIp: string;
   readonly dom0Ip: string;
   readonly metric?: number; // tap devices get one so the PV vif's route wins
+  readonly group?: number; // the firewall's guest chains match this device group; offline puts the device back in group 0
 }
 
 export interface NetworkOps {
@@ -26,20 +27,42 @@ export interface NetworkOps {
   /** Make sure one MASQUERADE rule covers `network` out of `uplink`; `serialise` runs the add under the file lock. */
   ensureMasquerade(network: string, uplink: string, serialise: <T>(fn: () => Promise<T>) => Promise<T>): Promise<'present' | 'added'>;
   defaultRouteDevice(): Promise<string | undefined>;
+  /** Every IPv4 address with its device (`ip -4 addr`); an address may be on several devices (a migration hand-over). */
+  addresses(): Promise<Array<[device: string, address: string]>>;
+  /** Every device with its group number. */
+  deviceGroups(): Promise<Map<string, number>>;
+  setGroup(devices: readonly string[], group: number): Promise<void>;
+}
+
+/** Parse `ip -4 -o addr show` into [device, address] pairs. */
+export function parseAddrPairs(output: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const line of output.split('\n')) {
+    const match = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
+    if (match) pairs.push([match[1]!.replace(/@.*$/, ''), match[2]!]);
+  }
+  return pairs;
 }
 
 /** Parse `ip -4 -o addr show` into address -> devices carrying it (two vifs during a migration hand-over). */
 export function parseAddrShow(output: string): Map<string, string[]> {
   const map = new Map<string, string[]>();
-  for (const line of output.split('\n')) {
-    const match = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
-    if (!match) continue;
-    const device = match[1]!.replace(/@.*$/, '');
-    const devices = map.get(match[2]!);
-    if (!devices) map.set(match[2]!, [device]);
+  for (const [device, address] of parseAddrPairs(output)) {
+    const devices = map.get(address);
+    if (!devices) map.set(address, [device]);
     else if (!devices.includes(device)) devices.push(device);
   }
   return map;
+}
+
+/** Parse `ip -N -o link show` into device -> group number. */
+export function parseLinkGroups(output: string): Map<string, number> {
+  const groups = new Map<string, number>();
+  for (const line of output.split('\n')) {
+    const match = /^\d+:\s+([^:@\s]+)(?:@\S*)?:.*\sgroup (\d+)/.exec(line);
+    if (match) groups.set(match[1]!, Number(match[2]));
+  }
+  return groups;
 }
 
 /** The interface of the default route in /proc/net/route (destination 00000000), if any. */
@@ -79,9 +102,14 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
           `link set dev ${vif.device} up`,
           `addr replace ${vif.dom0Ip}/32 dev ${vif.device}`,
           `route replace ${vif.vmIp}/32 dev ${vif.device} src ${vif.dom0Ip}${metric}`,
+          ...(vif.group ? [`link set dev ${vif.device} group ${vif.group}`] : []),
         ].join('\n') + '\n',
       });
       await sysctl(`conf/${vif.device}/proxy_arp`, '1');
+      // guests get IPv4 only: no link-local IPv6 on dom0's side, so nothing of dom0 answers them over IPv6
+      await writeFile(`${procRoot}/sys/net/ipv6/conf/${vif.device}/disable_ipv6`, '1').catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw new VifError('NETWORK', `cannot disable IPv6 on ${vif.device}: ${err.message}`, 'is this run as root, in dom0?', { device: vif.device }, err);
+      });
       const forwarding = await readFile(`${procRoot}/sys/net/ipv4/ip_forward`, 'utf8').catch(() => '0');
       if (forwarding.trim() !== '1') await sysctl('ip_forward', '1');
     },
@@ -93,6 +121,7 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
           `route del ${vif.vmIp}/32 dev ${vif.device}${metric}`,
           ...(vif.metric === undefined ? [`route del ${vif.vmIp}/32 dev ${vif.device} metric ${HANDOVER_ROUTE_METRIC}`] : []),
           `addr del ${vif.dom0Ip}/32 dev ${vif.device}`,
+          ...(vif.group ? [`link set dev ${vif.device} group 0`] : []),
         ].join('\n') + '\n',
       });
     },
@@ -116,6 +145,15 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
     },
     async defaultRouteDevice() {
       return parseDefaultRoute(await readFile(`${procRoot}/net/route`, 'utf8').catch(() => ''));
+    },
+    async addresses() {
+      return parseAddrPairs((await exec('ip', ['-4', '-o', 'addr', 'show'], { check: true })).stdout);
+    },
+    async deviceGroups() {
+      return parseLinkGroups((await exec('ip', ['-N', '-o', 'link', 'show'], { check: true })).stdout);
+    },
+    async setGroup(devices, group) {
+      if (devices.length > 0) await exec('ip', ['-batch', '-'], { check: true, input: devices.map((d) => `link set dev ${d} group ${group}\n`).join('') });
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Config } from '../core/config';
 import type { Dnsmasq } from '../edges/dnsmasq';
 import type { FileStore } from '../edges/file-store';
+import type { Firewall } from '../edges/firewall';
 import type { RequestQueue } from '../edges/request-queue';
 import type { Logger } from '../edges/log';
 import type { NetworkOps } from '../edges/network';
@@ -18,6 +19,7 @@ export interface HookDeps {
   /** How long this event waits for its queued request (offline: at most 10 s). */
   readonly queueWaitMs: number;
   readonly net: NetworkOps;
+  readonly firewall: Firewall;
   readonly dnsmasq: Dnsmasq;
   /** Records how long each phase took (printed at LOG_LEVEL=debug; read by the benchmark). */
   readonly mark: (phase: string) => void;

@@ -8,6 +8,7 @@ import { openXenStore } from '../edges/xenstore';
 import { createRequestQueue } from '../edges/request-queue';
 import { createNetworkOps } from '../edges/network';
 import { createDnsmasq } from '../edges/dnsmasq';
+import { createFirewall } from '../edges/firewall';
 import { exec } from '../edges/exec';
 import { online } from './online';
 import { offline } from './offline';
@@ -51,6 +52,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       // offline never blocks teardown for long: past 10 s it gives up on the ethers line (regen-ethers or the next online fix it)
       queueWaitMs: event.kind === 'down' ? Math.min(config.lockWaitMs, OFFLINE_LOCK_WAIT_MS) : config.lockWaitMs,
       net,
+      firewall: createFirewall(exec, config.firewall),
       dnsmasq,
     };
     const { stats } = queue;

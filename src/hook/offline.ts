@@ -62,7 +62,11 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
 
   if (present && plan?.vmIp && plan.dom0Ip) {
     await attempt(`removing the route and address from ${device}`, () =>
-      net.down({ device, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip!, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined }));
+      net.down({ device, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip!, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined, group: config.firewall.group }));
+  }
+  // after the device left the guests' group; only this device's chain goes (a migration's other vif keeps its own)
+  for (const name of new Set([device, event.device, info.vifname ?? device])) {
+    await attempt(`removing ${name}'s anti-spoofing rules`, () => deps.firewall.removeVif(name));
   }
   // the other end of a migration hand-over (the receiver, or the sender after a failed migration) keeps the guest reachable
   const successor = routeSuccessor(event.typeIf, plan?.otherHolder);

@@ -52,13 +52,13 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     const liveness = role === 'incoming' ? await net.liveness(device) : undefined;
     const otherHolder = liveness && liveHolder(config.scheme, liveness, parseIPv4(vmIp)!);
     const metric = onlineRouteMetric({ typeIf: event.typeIf, tapRouteMetric: config.tapRouteMetric, role, otherHolder });
-    const vif: VifAddressing = { device, vmIp, dom0Ip, metric };
+    const vif: VifAddressing = { device, vmIp, dom0Ip, metric, group: config.firewall.group };
     if (!(await net.isConfigured(device))) undo.push(() => net.down(vif));
     const notes = { info: [] as string[], warn: [] as string[] };
     const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
-    // the vif's own addressing and the shared MASQUERADE check are independent: run them side by side
+    // anti-spoofing is in place before the device joins the guests' group; both are independent of the shared MASQUERADE check
     const [, masquerade] = await Promise.all([
-      net.up(vif),
+      deps.firewall.addVif({ device, vmIp }, underLock(files)).then((rules) => { undo.push(rules.undo); return net.up(vif); }),
       uplink ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
     ]);
     if (masquerade === 'added') notes.info.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);

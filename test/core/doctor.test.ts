@@ -3,6 +3,7 @@ import { doctor, rangeCovers, type DoctorInput } from '../../src/core/doctor';
 import { parseScheme } from '../../src/core/scheme';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { healthyFirewall } from './firewall-fixtures';
 
 const scheme = parseScheme('10.0.0.0/8');
 const template = readFileSync(join(__dirname, '..', '..', 'templates', 'dnsmasq.conf'), 'utf8').split('\n');
@@ -10,7 +11,7 @@ const healthy: DoctorInput = {
   scheme, hosts: '10.0.1.1\tweb\n', ethers: '00:16:3e:00:00:01 10.0.1.1\n',
   dnsmasq: { running: true, detail: 'dnsmasq is running' }, dnsmasqConfig: { sources: ['vif-nat-dns.conf'], lines: template },
   ipForward: '1\n', masquerade: { rules: '-A POSTROUTING -s 10.0.0.0/8 -o eth0 -j MASQUERADE\n', uplink: 'eth0' },
-  lock: { staleMs: 3000, journal: false },
+  lock: { staleMs: 3000, journal: false }, firewall: healthyFirewall(),
 };
 const problems = (input: DoctorInput) => doctor(input).filter((f) => f.level !== 'ok').map((f) => f.message);
 
@@ -32,6 +33,7 @@ describe('doctor', () => {
     ['entry inside the network but outside the scheme', { hosts: '10.0.1.1 web\n10.0.0.5 router\n' }, /not a guest address/],
     ['binding without a name', { hosts: '' }, /has no name in \/etc\/hosts/],
     ['stale lock', { lock: { staleMs: 3000, ageMs: 60_000, journal: false } }, /killed holding it/],
+    ['firewall unreadable', { firewall: undefined }, /cannot read the firewall/],
   ])('%s', (_, change, message) => {
     const found = problems({ ...healthy, ...change } as DoctorInput);
     expect(found.some((m) => message.test(m))).toBe(true);

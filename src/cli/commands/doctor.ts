@@ -4,6 +4,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { doctor as check, type DoctorInput, type Finding } from '../../core/doctor';
 import type { Command, CliContext } from '../context';
+import { createFirewall } from '../../edges/firewall';
+import { firewallFacts } from './firewall-commands';
 
 /** conf-file and conf-dir from dnsmasq's command line (/proc/<pid>/cmdline), else Debian's defaults. */
 export function configSources(cmdline: readonly string[]): { files: string[]; dirs: Array<{ dir: string; filters: string[] }> } {
@@ -57,6 +59,7 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
   const cmdline = running ? (await readFile(`/proc/${located.pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean).slice(1) : [];
   const uplink = config.netdev || (await ctx.net.defaultRouteDevice());
   const rules = await ctx.exec('iptables', ['-w', '5', '-t', 'nat', '-S', 'POSTROUTING']).catch(() => undefined);
+  const [ruleState, facts] = await Promise.all([createFirewall(ctx.exec, config.firewall).read().catch(() => undefined), firewallFacts(ctx)]);
   return {
     scheme: config.scheme,
     hosts: files.hosts,
@@ -66,6 +69,7 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
     ipForward,
     masquerade: rules && rules.exitCode === 0 ? { rules: rules.stdout, uplink } : undefined,
     lock: { ageMs: lockStat ? Date.now() - lockStat.mtimeMs : undefined, staleMs: config.lockStaleMs, journal },
+    firewall: ruleState && { state: ruleState, policy: config.firewall, ...facts },
   };
 }
 
@@ -76,12 +80,14 @@ export function renderFindings(findings: readonly Finding[]): string {
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'check dnsmasq, the files, forwarding, NAT and the lock, and explain how to fix what is wrong',
+  summary: 'check dnsmasq, the files, forwarding, NAT, the lock and the firewall, and explain how to fix what is wrong',
   usage: `doctor [--json]
 
 Checks: dnsmasq running and reading what we write (read-ethers, no no-hosts, a dhcp-range covering NETWORK,
 bind-dynamic), IPv4 forwarding, the MASQUERADE rule, duplicate MACs/addresses/names, /etc/hosts entries inside
-the managed network that are not guest addresses, ethers bindings with no name, and the lock's health.
+the managed network that are not guest addresses, ethers bindings with no name, the lock's health, and the firewall:
+the shared chains (content and one jump each from PREROUTING, FORWARD, INPUT), every running vif's anti-spoofing
+chain (present, jumped to once, for its address) and device group, and chains left for devices that are gone.
 Exit: 0 all fine (warnings allowed), 1 at least one FAIL, 2 usage.`,
   async run(args, context) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });

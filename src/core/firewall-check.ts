@@ -1,0 +1,65 @@
+// Doctor's firewall checks: shared chains and their jumps, each running vif's anti-spoofing chain, its device group, stale chains.
+import type { Finding } from './doctor';
+import {
+  ANTISPOOF, chainRules, countRule, dispatchRule, jumpRule, sharedChains, vifChain, vifChainDevices, vifRules,
+  type FirewallPolicy, type RuleState, type VifBinding,
+} from './firewall-rules';
+
+export interface FirewallInput {
+  readonly state: RuleState;
+  readonly policy: FirewallPolicy;
+  readonly running: readonly VifBinding[];
+  /** Every network device with its group number (`ip -N -o link`). */
+  readonly groups: ReadonlyMap<string, number>;
+}
+
+const FIX = 'vif-nat-dns-admin regen-firewall';
+const PURPOSE: Record<string, string> = {
+  'VND-ANTISPOOF': 'guests can send from any address',
+  'VND-FORWARD': 'guests depend on the host\'s FORWARD policy',
+  'VND-INPUT': 'guests reach every dom0 service',
+};
+
+const sameRules = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && a.join('\n') === b.join('\n');
+
+export function checkFirewall(input: FirewallInput): Finding[] {
+  const { state, policy } = input;
+  const problems: Finding[] = [];
+  const fail = (message: string) => problems.push({ level: 'error', message, fix: FIX });
+  const warn = (message: string, fix = FIX) => problems.push({ level: 'warn', message, fix });
+
+  for (const chain of sharedChains(policy)) {
+    const rules = chainRules(state, chain.table, chain.name);
+    const jumps = countRule(state, chain.table, chain.builtin, jumpRule(chain.name));
+    const where = `${chain.table} ${chain.name}`;
+    if (rules === undefined) fail(`firewall chain ${where} is missing: ${PURPOSE[chain.name]}`);
+    else if (chain.rules && !sameRules(rules, chain.rules)) fail(`firewall chain ${where} differs from the configuration (NETWORK, ISOLATE, DOM0_SERVICES or DEVICE_GROUP changed?)`);
+    if (rules !== undefined && jumps === 0) fail(`no jump from ${chain.table} ${chain.builtin} to ${chain.name}: ${PURPOSE[chain.name]}`);
+    if (jumps > 1) warn(`${chain.table} ${chain.builtin} jumps to ${chain.name} ${jumps} times`);
+  }
+
+  const runningDevices = new Set<string>();
+  for (const vif of input.running) {
+    if (runningDevices.has(vif.device)) continue;
+    runningDevices.add(vif.device);
+    const rules = chainRules(state, 'raw', vifChain(vif.device));
+    const dispatches = countRule(state, 'raw', ANTISPOOF, dispatchRule(vif.device));
+    if (rules === undefined || dispatches === 0) fail(`${vif.device} (${vif.vmIp}) has no anti-spoofing rules: its guest can send from any address`);
+    else if (!sameRules(rules, vifRules(vif.vmIp))) fail(`${vif.device}'s anti-spoofing rules are stale: they are not the ones for ${vif.vmIp}`);
+    if (dispatches > 1) warn(`${vif.device}'s anti-spoofing chain is jumped to ${dispatches} times`);
+    const group = input.groups.get(vif.device);
+    if (group !== policy.group) fail(`${vif.device} is in device group ${group ?? '?'}, not ${policy.group}: the guest chains do not apply to it`);
+  }
+  for (const device of vifChainDevices(state)) {
+    if (runningDevices.has(device)) continue;
+    if (input.groups.has(device)) {
+      warn(`anti-spoofing rules for ${device}, which carries no guest address (an online in progress, or left behind)`,
+        'nothing to do: they only restrict that device, and its next online or offline replaces or removes them');
+    } else {
+      warn(`stale anti-spoofing rules for ${device}, which no longer exists`);
+    }
+  }
+
+  if (problems.length > 0) return problems;
+  return [{ level: 'ok', message: `firewall: ${runningDevices.size} vif(s) anti-spoofed, dom0 closed to guests, forwarding through VND-FORWARD${policy.isolate ? ', guests isolated' : ''}` }];
+}

@@ -1,0 +1,166 @@
+// Plans that bring the firewall from what iptables-save shows to what is wanted, as one iptables-restore --noflush batch.
+//
+// Concurrency: hooks apply their batches without the files' lock. A vif's chain and its one dispatch rule are created
+// together in one batch that starts with `-N <chain>` (fails if the chain exists) or re-created after `-X <chain>`
+// (fails while any rule still jumps to it); deletions use `-D` (fails if the rule is gone). A batch is atomic, so a
+// batch planned from a stale read fails as a whole and is planned again from a fresh read: parallel onlines cannot
+// duplicate a rule. The only unguarded change, inserting a missing jump into a built-in chain next to an existing
+// chain (a repair after someone removed it), is flagged `needsLock` and applied under the hooks' lock.
+import {
+  ANTISPOOF, chainRules, countRule, dispatchRule, jumpRule, sharedChains, vifChain, vifChainDevices, vifRules,
+  type FirewallPolicy, type RuleState, type Table, type VifBinding,
+} from './firewall-rules';
+
+export interface FirewallPlan {
+  readonly batch: string; // input for iptables-restore --noflush; '' when nothing is to be done
+  readonly needsLock: boolean;
+  readonly changes: readonly string[]; // one line per change, for logs and --dry-run
+}
+
+export interface AddVifPlan extends FirewallPlan {
+  /** The vif's rules before, for rolling back a failed online: undefined when its chain did not exist. */
+  readonly previous?: readonly string[];
+}
+
+/** Lines per table, rendered as one restore file (raw first: anti-spoofing before the chains that trust it). */
+class Batch {
+  private readonly lines = new Map<Table, string[]>([['raw', []], ['filter', []]]);
+  readonly changes: string[] = [];
+  needsLock = false;
+
+  add(table: Table, ...lines: string[]): void {
+    this.lines.get(table)!.push(...lines);
+  }
+
+  fill(table: Table, chain: string, rules: readonly string[]): void {
+    this.add(table, ...rules.map((rule) => `-A ${chain} ${rule}`));
+  }
+
+  plan(): FirewallPlan {
+    const text = [...this.lines].filter(([, lines]) => lines.length > 0).map(([table, lines]) => `*${table}\n${lines.join('\n')}\nCOMMIT\n`).join('');
+    return { batch: text, needsLock: this.needsLock, changes: this.changes };
+  }
+}
+
+const same = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && a.length === b.length && a.every((r, i) => r === b[i]);
+
+/** The shared chains exist with the wanted content, each jumped to once from the top of its built-in chain. */
+function ensureShared(state: RuleState, policy: FirewallPolicy, batch: Batch): void {
+  for (const chain of sharedChains(policy)) {
+    const current = chainRules(state, chain.table, chain.name);
+    const jump = jumpRule(chain.name);
+    if (current === undefined) {
+      batch.add(chain.table, `-N ${chain.name}`);
+      batch.fill(chain.table, chain.name, chain.rules ?? []);
+      batch.add(chain.table, `-I ${chain.builtin} 1 ${jump}`);
+      batch.changes.push(`+ ${chain.table} ${chain.name} (from ${chain.builtin})`);
+      continue;
+    }
+    const jumps = countRule(state, chain.table, chain.builtin, jump);
+    if (jumps === 0) {
+      batch.add(chain.table, `-I ${chain.builtin} 1 ${jump}`);
+      batch.needsLock = true;
+      batch.changes.push(`+ ${chain.table} ${chain.builtin} ${jump}`);
+    }
+    for (let i = 1; i < jumps; i++) batch.add(chain.table, `-D ${chain.builtin} ${jump}`);
+    if (jumps > 1) batch.changes.push(`- ${chain.table} ${chain.builtin} ${jump} (${jumps - 1} duplicate(s))`);
+    if (chain.rules && !same(current, chain.rules)) {
+      batch.add(chain.table, `-F ${chain.name}`);
+      batch.fill(chain.table, chain.name, chain.rules);
+      batch.changes.push(`~ ${chain.table} ${chain.name} (${chain.rules.length} rules)`);
+    }
+  }
+}
+
+function addVif(state: RuleState, vif: VifBinding, batch: Batch): readonly string[] | undefined {
+  const chain = vifChain(vif.device);
+  const wanted = vifRules(vif.vmIp);
+  const current = chainRules(state, 'raw', chain);
+  const dispatches = countRule(state, 'raw', ANTISPOOF, dispatchRule(vif.device));
+  if (current !== undefined && dispatches === 0) batch.add('raw', `-F ${chain}`, `-X ${chain}`); // guard: fails if a jump appeared meanwhile
+  if (current === undefined || dispatches === 0) {
+    batch.add('raw', `-N ${chain}`);
+    batch.fill('raw', chain, wanted);
+    batch.add('raw', `-A ${ANTISPOOF} ${dispatchRule(vif.device)}`);
+    batch.changes.push(`+ raw ${chain}: ${vif.device} may send from ${vif.vmIp}`);
+    return current;
+  }
+  for (let i = 1; i < dispatches; i++) batch.add('raw', `-D ${ANTISPOOF} ${dispatchRule(vif.device)}`);
+  if (dispatches > 1) batch.changes.push(`- raw ${ANTISPOOF} ${dispatchRule(vif.device)} (${dispatches - 1} duplicate(s))`);
+  if (!same(current, wanted)) {
+    batch.add('raw', `-F ${chain}`);
+    batch.fill('raw', chain, wanted);
+    batch.changes.push(`~ raw ${chain}: ${vif.device} may send from ${vif.vmIp}`);
+  }
+  return current;
+}
+
+function removeVif(state: RuleState, device: string, batch: Batch): void {
+  const chain = vifChain(device);
+  if (chainRules(state, 'raw', chain) === undefined) return;
+  const dispatches = countRule(state, 'raw', ANTISPOOF, dispatchRule(device));
+  for (let i = 0; i < dispatches; i++) batch.add('raw', `-D ${ANTISPOOF} ${dispatchRule(device)}`);
+  batch.add('raw', `-F ${chain}`, `-X ${chain}`);
+  batch.changes.push(`- raw ${chain}`);
+}
+
+/** online: the shared chains, then this vif's chain with exactly one dispatch rule. */
+export function planAddVif(state: RuleState, policy: FirewallPolicy, vif: VifBinding): AddVifPlan {
+  const batch = new Batch();
+  ensureShared(state, policy, batch);
+  const previous = addVif(state, vif, batch);
+  return { ...batch.plan(), previous };
+}
+
+/** Put a vif's chain back as it was before a failed online (or remove it if it was new). */
+export function planRestoreVif(state: RuleState, device: string, previous: readonly string[] | undefined): FirewallPlan {
+  const batch = new Batch();
+  const chain = vifChain(device);
+  if (previous === undefined) removeVif(state, device, batch);
+  else if (chainRules(state, 'raw', chain) !== undefined && !same(chainRules(state, 'raw', chain), previous)) {
+    batch.add('raw', `-F ${chain}`);
+    batch.fill('raw', chain, previous);
+    batch.changes.push(`~ raw ${chain} (restored)`);
+  }
+  return batch.plan();
+}
+
+/** offline: the vif's dispatch rules and chain go; the shared chains stay; nothing present is nothing to do. */
+export function planRemoveVif(state: RuleState, device: string): FirewallPlan {
+  const batch = new Batch();
+  removeVif(state, device, batch);
+  return batch.plan();
+}
+
+/**
+ * regen-firewall (and network-nat-dns start): the shared chains, every running vif's chain, and no chain left for a
+ * device that no longer exists. Run under the hooks' lock.
+ */
+export function planRegenFirewall(state: RuleState, policy: FirewallPolicy, running: readonly VifBinding[], existingDevices: ReadonlySet<string>): FirewallPlan {
+  const batch = new Batch();
+  ensureShared(state, policy, batch);
+  const seen = new Set<string>();
+  for (const vif of running) {
+    if (seen.has(vif.device)) continue;
+    seen.add(vif.device);
+    addVif(state, vif, batch);
+  }
+  for (const device of vifChainDevices(state)) if (!seen.has(device) && !existingDevices.has(device)) removeVif(state, device, batch);
+  return batch.plan();
+}
+
+/** network-nat-dns stop, uninstall: every jump to our chains, then the chains themselves. */
+export function planRemoveFirewall(state: RuleState): FirewallPlan {
+  const batch = new Batch();
+  for (const chain of sharedChains({ group: 0, isolate: false, dom0Services: [] })) {
+    const jump = jumpRule(chain.name);
+    for (let i = countRule(state, chain.table, chain.builtin, jump); i > 0; i--) batch.add(chain.table, `-D ${chain.builtin} ${jump}`);
+    if (chainRules(state, chain.table, chain.name) === undefined) continue;
+    batch.add(chain.table, `-F ${chain.name}`);
+    if (chain.name === ANTISPOOF) for (const device of vifChainDevices(state)) batch.add('raw', `-F ${vifChain(device)}`, `-X ${vifChain(device)}`);
+    batch.add(chain.table, `-X ${chain.name}`);
+    batch.changes.push(`- ${chain.table} ${chain.name}`);
+  }
+  for (const device of chainRules(state, 'raw', ANTISPOOF) === undefined ? vifChainDevices(state) : []) removeVif(state, device, batch);
+  return batch.plan();
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { checkFirewall, type FirewallInput } from '../../src/core/firewall-check';
+import { restore } from './iptables-sim';
+import { db, healthyFirewall, web } from './firewall-fixtures';
+
+const edit = (input: FirewallInput, table: string, chain: string, change: (rules: string[]) => void): FirewallInput => {
+  const state = restore(input.state, ''); // a copy
+  const rules = state.get(table)!.get(chain) as string[] | undefined;
+  if (rules) change(rules); else state.get(table)!.delete(chain);
+  return { ...input, state };
+};
+const dropChain = (input: FirewallInput, table: string, chain: string): FirewallInput => {
+  const state = restore(input.state, '');
+  state.get(table)!.delete(chain);
+  return { ...input, state };
+};
+const found = (input: FirewallInput) => checkFirewall(input).map((f) => `${f.level}: ${f.message}`);
+
+describe('doctor: firewall', () => {
+  it('all in place: one ok line', () => {
+    expect(found(healthyFirewall())).toEqual(['ok: firewall: 2 vif(s) anti-spoofed, dom0 closed to guests, forwarding through VND-FORWARD']);
+  });
+
+  it.each<[string, (i: FirewallInput) => FirewallInput, RegExp]>([
+    ['no FORWARD jump', (i) => edit(i, 'filter', 'FORWARD', (r) => { r.length = 0; }), /^error: no jump from filter FORWARD to VND-FORWARD: guests depend on the host's FORWARD policy$/],
+    ['no INPUT jump', (i) => edit(i, 'filter', 'INPUT', (r) => { r.length = 0; }), /^error: no jump from filter INPUT to VND-INPUT: guests reach every dom0 service$/],
+    ['INPUT jump twice', (i) => edit(i, 'filter', 'INPUT', (r) => { r.push('-j VND-INPUT'); }), /^warn: filter INPUT jumps to VND-INPUT 2 times$/],
+    ['shared chain edited', (i) => edit(i, 'filter', 'VND-INPUT', (r) => { r.pop(); }), /^error: firewall chain filter VND-INPUT differs from the configuration/],
+    ['shared chain missing', (i) => dropChain(i, 'raw', 'VND-ANTISPOOF'), /^error: firewall chain raw VND-ANTISPOOF is missing: guests can send from any address$/],
+    ['vif chain missing', (i) => dropChain(i, 'raw', 'VND-SRC-vif7.0'), /^error: vif7.0 \(10.0.1.1\) has no anti-spoofing rules/],
+    ['dispatch missing', (i) => edit(i, 'raw', 'VND-ANTISPOOF', (r) => { r.shift(); }), /^error: vif7.0 \(10.0.1.1\) has no anti-spoofing rules/],
+    ['dispatch twice', (i) => edit(i, 'raw', 'VND-ANTISPOOF', (r) => { r.push('-i vif8.0 -j VND-SRC-vif8.0'); }), /^warn: vif8.0's anti-spoofing chain is jumped to 2 times$/],
+    ['chain for another address', (i) => ({ ...i, running: [web, { ...db, vmIp: '10.0.2.2' }] }), /^error: vif8.0's anti-spoofing rules are stale: they are not the ones for 10.0.2.2$/],
+    ['device out of the group', (i) => ({ ...i, groups: new Map([['vif7.0', 4646], ['vif8.0', 0]]) }), /^error: vif8.0 is in device group 0, not 4646/],
+    ['device gone, chain left', (i) => ({ ...i, running: [web], groups: new Map([['vif7.0', 4646]]) }), /^warn: stale anti-spoofing rules for vif8.0, which no longer exists$/],
+    ['device without address, chain left', (i) => ({ ...i, running: [web] }), /^warn: anti-spoofing rules for vif8.0, which carries no guest address/],
+  ])('%s', (_, change, message) => {
+    const findings = found(change(healthyFirewall()));
+    expect(findings.some((f) => message.test(f))).toBe(true);
+    expect(findings.some((f) => f.startsWith('ok'))).toBe(false);
+  });
+
+  it('every problem names its fix', () => {
+    const findings = checkFirewall(dropChain(healthyFirewall(), 'raw', 'VND-SRC-vif7.0'));
+    expect(findings.every((f) => f.fix !== undefined)).toBe(true);
+    expect(findings[0]!.fix).toBe('vif-nat-dns-admin regen-firewall');
+  });
+});

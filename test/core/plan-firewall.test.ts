@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { parseSave, type FirewallPolicy, type RuleState } from '../../src/core/firewall-rules';
+import { planAddVif, planRegenFirewall, planRemoveFirewall, planRemoveVif, planRestoreVif } from '../../src/core/plan-firewall';
+import { emptyState, restore, save } from './iptables-sim';
+
+const policy: FirewallPolicy = { group: 4646, isolate: false, dom0Services: [] };
+const web = { device: 'vif7.0', vmIp: '10.0.1.1' };
+const db = { device: 'vif8.0', vmIp: '10.0.2.1' };
+const rules = (state: RuleState, table: string, chain: string) => state.get(table)?.get(chain);
+const online = (state: RuleState, vif = web, p = policy) => restore(state, planAddVif(state, p, vif).batch);
+
+describe('firewall plans', () => {
+  it('the first online creates the shared chains, their jumps at the top, and the vif\'s chain with one dispatch rule', () => {
+    const before = emptyState();
+    (before.get('filter')!.get('FORWARD') as string[]).push('-j DOCKER-USER-LIKE');
+    const plan = planAddVif(before, policy, web);
+    expect(plan.needsLock).toBe(false);
+    expect(plan.previous).toBeUndefined();
+    expect(plan.batch).toMatch(/^\*raw\n-N VND-ANTISPOOF\n-I PREROUTING 1 -j VND-ANTISPOOF\n-N VND-SRC-vif7.0\n/);
+    const after = restore(before, plan.batch);
+    expect(rules(after, 'filter', 'FORWARD')).toEqual(['-j VND-FORWARD', '-j DOCKER-USER-LIKE']);
+    expect(rules(after, 'filter', 'INPUT')).toEqual(['-j VND-INPUT']);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0']);
+    expect(rules(after, 'raw', 'VND-SRC-vif7.0')).toEqual(['-s 10.0.1.1/32 -j RETURN', '-s 0.0.0.0/32 -p udp -m udp --sport 68 --dport 67 -j RETURN', '-j DROP']);
+  });
+
+  it('online twice: the second plans nothing', () => {
+    const once = online(emptyState());
+    expect(planAddVif(once, policy, web).batch).toBe('');
+    expect(save(online(once))).toBe(save(once));
+  });
+
+  it('every batch planned from the same read guards itself: of parallel onlines of one vif only the first applies, the rest re-plan to nothing', () => {
+    const start = online(emptyState(), db);
+    const plans = [1, 2, 3].map(() => planAddVif(start, policy, web).batch);
+    let state = restore(start, plans[0]!);
+    for (const batch of plans.slice(1)) expect(() => restore(state, batch)).toThrow(/chain exists/);
+    expect(planAddVif(state, policy, web).batch).toBe('');
+    // a fresh dom0: parallel first onlines of different vifs race to create the shared chains; the loser re-plans and adds only its own
+    const fresh = emptyState();
+    state = restore(fresh, planAddVif(fresh, policy, web).batch);
+    expect(() => restore(state, planAddVif(fresh, policy, db).batch)).toThrow(/chain exists/);
+    state = online(state, db);
+    expect(rules(state, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0', '-i vif8.0 -j VND-SRC-vif8.0']);
+    expect(rules(state, 'raw', 'PREROUTING')).toEqual(['-j VND-ANTISPOOF']);
+  });
+
+  it('a new address for the vif rewrites its chain in place and remembers the old rules for a rollback', () => {
+    const state = online(emptyState());
+    const plan = planAddVif(state, policy, { ...web, vmIp: '10.0.1.2' });
+    expect(plan.batch).toBe('*raw\n-F VND-SRC-vif7.0\n-A VND-SRC-vif7.0 -s 10.0.1.2/32 -j RETURN\n-A VND-SRC-vif7.0 -s 0.0.0.0/32 -p udp -m udp --sport 68 --dport 67 -j RETURN\n-A VND-SRC-vif7.0 -j DROP\nCOMMIT\n');
+    const moved = restore(state, plan.batch);
+    expect(save(restore(moved, planRestoreVif(moved, web.device, plan.previous).batch))).toBe(save(state));
+  });
+
+  it('rollback of a vif that was new removes its chain and dispatch rule, nothing else', () => {
+    const withDb = online(emptyState(), db);
+    const plan = planAddVif(withDb, policy, web);
+    const rolled = restore(restore(withDb, plan.batch), planRestoreVif(restore(withDb, plan.batch), web.device, plan.previous).batch);
+    expect(save(rolled)).toBe(save(withDb));
+  });
+
+  it('a migration hand-over: the same address on two vifs; removing one vif\'s rules leaves the other\'s', () => {
+    const sender = { device: 'vif5.0', vmIp: '10.0.1.1' };
+    const receiver = { device: 'vif6.0', vmIp: '10.0.1.1' };
+    const both = online(online(emptyState(), sender), receiver);
+    expect(rules(both, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif5.0 -j VND-SRC-vif5.0', '-i vif6.0 -j VND-SRC-vif6.0']);
+    const after = restore(both, planRemoveVif(both, sender.device).batch);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif6.0 -j VND-SRC-vif6.0']);
+    expect(rules(after, 'raw', 'VND-SRC-vif6.0')).toEqual(rules(both, 'raw', 'VND-SRC-vif6.0'));
+    expect(rules(after, 'raw', 'VND-SRC-vif5.0')).toBeUndefined();
+  });
+
+  it('offline removes the vif\'s chain and every copy of its dispatch rule; offline again plans nothing', () => {
+    let state = online(online(emptyState(), db));
+    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).push('-i vif7.0 -j VND-SRC-vif7.0'); // a duplicate from an older version
+    state = restore(state, planRemoveVif(state, web.device).batch);
+    expect(rules(state, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif8.0 -j VND-SRC-vif8.0']);
+    expect(planRemoveVif(state, web.device).batch).toBe('');
+  });
+
+  it('a duplicated dispatch rule or built-in jump is trimmed to one by the next online', () => {
+    const state = online(emptyState());
+    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).push('-i vif7.0 -j VND-SRC-vif7.0');
+    (state.get('filter')!.get('FORWARD') as string[]).push('-j VND-FORWARD');
+    const fixed = online(state);
+    expect(rules(fixed, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0']);
+    expect(rules(fixed, 'filter', 'FORWARD')).toEqual(['-j VND-FORWARD']);
+  });
+
+  it('a vif chain left without its dispatch rule is re-created behind a guard (-X fails if a jump appeared meanwhile)', () => {
+    const state = online(emptyState());
+    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).length = 0;
+    const plan = planAddVif(state, policy, web);
+    expect(plan.batch).toContain('-F VND-SRC-vif7.0\n-X VND-SRC-vif7.0\n-N VND-SRC-vif7.0\n');
+    expect(rules(restore(state, plan.batch), 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0']);
+  });
+
+  it('a missing built-in jump next to an existing chain is the one change that needs the lock', () => {
+    const state = online(emptyState());
+    (state.get('filter')!.get('INPUT') as string[]).length = 0;
+    const plan = planAddVif(state, policy, web);
+    expect(plan.needsLock).toBe(true);
+    expect(plan.batch).toBe('*filter\n-I INPUT 1 -j VND-INPUT\nCOMMIT\n');
+  });
+
+  it('a changed configuration (ISOLATE, DOM0_SERVICES) rewrites the shared chains in place', () => {
+    const state = online(emptyState());
+    const plan = planAddVif(state, { ...policy, isolate: true }, web);
+    expect(plan.batch).toMatch(/^\*filter\n-F VND-FORWARD\n-A VND-FORWARD -m devgroup --src-group 0x1226 --dst-group 0x1226 -j DROP\n/);
+    expect(plan.needsLock).toBe(false);
+  });
+
+  it('regen after a flush puts back the shared chains and every running vif, and drops chains of devices that are gone', () => {
+    const running = online(online(online(emptyState(), db), { device: 'vif9.0', vmIp: '10.0.3.1' }));
+    const flushed = parseSave(save(running).replace(/^-A (PREROUTING|INPUT|FORWARD|VND-ANTISPOOF) .*\n/gm, ''));
+    const plan = planRegenFirewall(flushed, policy, [web, db], new Set(['vif7.0', 'vif8.0', 'eth0']));
+    const after = restore(flushed, plan.batch);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0', '-i vif8.0 -j VND-SRC-vif8.0']);
+    expect(rules(after, 'raw', 'VND-SRC-vif9.0')).toBeUndefined();
+    expect(rules(after, 'filter', 'INPUT')).toEqual(['-j VND-INPUT']);
+    expect(planRegenFirewall(after, policy, [web, db], new Set(['vif7.0', 'vif8.0'])).batch).toBe('');
+  });
+
+  it('remove-firewall takes away every jump and VND chain and nothing else; again plans nothing', () => {
+    const base = emptyState();
+    (base.get('filter')!.get('INPUT') as string[]).push('-p tcp -m tcp --dport 22 -j ACCEPT');
+    const state = online(online(base, db));
+    const after = restore(state, planRemoveFirewall(state).batch);
+    expect(save(after)).toBe(save(base));
+    expect(planRemoveFirewall(after).batch).toBe('');
+  });
+});

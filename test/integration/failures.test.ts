@@ -38,6 +38,7 @@ describe('failures', () => {
     expectReported(32, /ip -batch - failed with exit code 1: .*injected fault/);
     expect(await files()).toEqual(before);
     expect((await box.inDom0(['ip', '-4', '-o', 'addr', 'show', 'dev', 'vif32.0'])).stdout).toBe('');
+    expect((await box.inDom0(['iptables-save', '-t', 'raw'])).stdout).not.toContain('vif32.0'); // its anti-spoofing rules too
     // and the same guest comes up once ip works again
     expect((await box.runHook(guest.vifs[0]!, 'online')).code).toBe(0);
   });

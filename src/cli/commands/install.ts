@@ -5,8 +5,9 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { planInstall, planUninstall, type InstallItem } from '../../core/plan-install';
-import { VifError } from '../../core/errors';
+import { describeError, VifError } from '../../core/errors';
 import type { Command } from '../context';
+import { removeFirewall } from './firewall-commands';
 
 const MANIFEST = '/etc/xen/vif-nat-dns.installed.json';
 
@@ -132,10 +133,14 @@ export const uninstallCommand: Command = {
   usage: `uninstall [--cache-dir /var/cache/vif-nat-dns] [--destdir DIR]   (DESTDIR= works too)
 
 Removes every file install recorded in ${MANIFEST}, unless you changed it since (then it is kept and named).
+Without a DESTDIR it first removes the guests' firewall (as remove-firewall does).
 /etc/hosts and /etc/ethers are not touched. Exit: 0 done, 1 error, 2 usage.`,
-  async run(args) {
+  async run(args, context) {
     const { values } = parseArgs({ args, options: OPTIONS, strict: true });
     const layout = layoutFrom(values, process.env);
+    if (!layout.destdir) {
+      await removeFirewall.run([], context).catch((err) => { process.stderr.write(`could not remove the guests' firewall: ${describeError(err)}\n`); });
+    }
     const manifestPath = underDestdir(layout, MANIFEST);
     const manifest = await readManifest(manifestPath);
     for (const action of planUninstall(await hashes([...manifest.keys()]), manifest)) {

@@ -1,4 +1,4 @@
-// The admin CLI on a running sandbox: list, doctor, regen-ethers, forget, gc, mac-for, install/uninstall, network-nat-dns.
+// The admin CLI on a running sandbox: list, doctor, regen-ethers, regen-/remove-firewall, forget, gc, mac-for, install/uninstall, network-nat-dns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../harness/sandbox';
 import { run } from '../harness/processes';
@@ -110,6 +110,19 @@ describe('admin CLI', () => {
     expect((await box.inDom0(['test', '-e', '/etc/xen/scripts/vif-nat-dns'])).code).toBe(1);
     expect((await box.inDom0(['test', '-e', '/run/vnd-cache/vif-nat-dns.cache'])).code).toBe(1);
     expect((await box.inDom0(['test', '-e', '/run/usr-local/lib/vif-nat-dns/vif-nat-dns.cjs'])).code).toBe(1);
+    expect(removed.stdout).toContain('- raw VND-ANTISPOOF');
+    expect((await box.inDom0(['iptables-save'])).stdout).not.toContain('VND-'); // the guests' firewall went too
+  });
+
+  it('regen-firewall and remove-firewall explain themselves and change nothing with --dry-run', async () => {
+    for (const command of ['regen-firewall', 'remove-firewall']) {
+      const help = await admin(command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^${command} \\[--dry-run\\]`));
+    }
+    const before = (await box.inDom0(['iptables-save'])).stdout.replace(/^#.*\n/gm, '');
+    expect((await admin('regen-firewall', '--dry-run')).stdout).toContain('+ raw VND-ANTISPOOF (from PREROUTING)\n'); // uninstall removed it
+    expect((await box.inDom0(['iptables-save'])).stdout.replace(/^#.*\n/gm, '')).toBe(before);
   });
 
   it('network-nat-dns start/status/stop is idempotent', async () => {
@@ -118,9 +131,12 @@ describe('admin CLI', () => {
     expect((await script('start')).code).toBe(0);
     const rules = (await box.inDom0(['iptables', '-w', '-t', 'nat', '-S', 'POSTROUTING'])).stdout;
     expect(rules.match(/MASQUERADE/g)).toHaveLength(1);
-    expect((await script('status')).stdout).toMatch(/forwarding=1 masquerade\(10\.0\.0\.0\/8 -> eth0\)=present/);
+    expect((await script('status')).stdout).toMatch(/forwarding=1 masquerade\(10\.0\.0\.0\/8 -> eth0\)=present firewall=present/);
+    const saved = (await box.inDom0(['iptables-save'])).stdout.split('\n');
+    for (const jump of ['-A PREROUTING -j VND-ANTISPOOF', '-A FORWARD -j VND-FORWARD', '-A INPUT -j VND-INPUT']) expect(saved.filter((l) => l === jump)).toHaveLength(1);
     expect((await script('stop')).code).toBe(0);
     expect((await script('status')).code).toBe(1);
+    expect((await box.inDom0(['iptables-save'])).stdout).not.toContain('VND-');
     expect((await script('bogus')).code).toBe(2);
   });
 });

@@ -57,7 +57,7 @@ export function parseConfigText(text: string, source: string): Partial<Record<Co
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const match = /^([A-Z_]+)\s*=\s*(.*)$/.exec(line);
+    const match = /^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/.exec(line);
     if (!match) {
       throw new VifError('BAD_CONFIG', `${source}:${i + 1}: expected KEY=VALUE, got ${JSON.stringify(line.slice(0, 60))}`, 'fix that line (see templates/vif-nat-dns.conf)', { source, line: i + 1 });
     }

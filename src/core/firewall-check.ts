@@ -33,6 +33,7 @@ export function checkFirewall(input: FirewallInput): Finding[] {
     const jumps = countRule(state, chain.table, chain.builtin, jumpRule(chain.name));
     const where = `${chain.table} ${chain.name}`;
     if (rules === undefined) fail(`firewall chain ${where} is missing: ${PURPOSE[chain.name]}`);
+    else if (chain.rules && rules.length === 0) fail(`firewall chain ${where} is empty (flushed?): ${PURPOSE[chain.name]}`);
     else if (chain.rules && !sameRules(rules, chain.rules)) fail(`firewall chain ${where} differs from the configuration (NETWORK, ISOLATE, DOM0_SERVICES or DEVICE_GROUP changed?)`);
     if (rules !== undefined && jumps === 0) fail(`no jump from ${chain.table} ${chain.builtin} to ${chain.name}: ${PURPOSE[chain.name]}`);
     if (jumps > 1) warn(`${chain.table} ${chain.builtin} jumps to ${chain.name} ${jumps} times`);

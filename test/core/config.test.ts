@@ -22,6 +22,17 @@ describe('config', () => {
     expect(shipped.DNS_DOMAIN).toBe(DEFAULTS.DNS_DOMAIN);
   });
 
+  it('the shipped config file sets every key to its default', () => {
+    const template = readFileSync(join(__dirname, '..', '..', 'templates', 'vif-nat-dns.conf'), 'utf8');
+    expect(parseConfigText(template, 'vif-nat-dns.conf')).toEqual(DEFAULTS);
+  });
+
+  it('firewall keys: DOM0_SERVICES, ISOLATE, DEVICE_GROUP', () => {
+    expect(buildConfig({}, {}).firewall).toEqual({ group: 4646, isolate: false, dom0Services: [] });
+    const config = buildConfig(parseConfigText('DOM0_SERVICES="tcp/22 udp/123"\nISOLATE=yes\nDEVICE_GROUP=7\n', 'x.conf'), {});
+    expect(config.firewall).toEqual({ group: 7, isolate: true, dom0Services: [{ protocol: 'tcp', ports: '22' }, { protocol: 'udp', ports: '123' }] });
+  });
+
   it('file values, then environment overrides', () => {
     const file = parseConfigText('# comment\n\nNETWORK=10.198.0.0/16\nHOSTS_FILE="/srv/hosts"\nSYSLOG = no\n', 'test.conf');
     const config = buildConfig(file, { VIF_NAT_DNS_HOSTS_FILE: '/tmp/hosts' });
@@ -41,6 +52,9 @@ describe('config', () => {
     ['DNS_DOMAIN=a..b', /not a DNS domain/],
     ['DNS_DOMAIN=-a.b', /not a DNS domain/],
     ['DNS_DOMAIN=a b', /not a DNS domain/],
+    ['DOM0_SERVICES=ssh', /DOM0_SERVICES: "ssh" is not tcp/],
+    ['DEVICE_GROUP=0', /DEVICE_GROUP="0" is not an integer in 1\.\.2147483647/],
+    ['ISOLATE=sometimes', /ISOLATE="sometimes" is not yes\/no/],
   ])('refuses %j with the line or key named', (text, error) => {
     expect(() => buildConfig(parseConfigText(text, 'x.conf'), {})).toThrow(error);
   });

@@ -26,6 +26,7 @@ describe('doctor: firewall', () => {
     ['no INPUT jump', (i) => edit(i, 'filter', 'INPUT', (r) => { r.length = 0; }), /^error: no jump from filter INPUT to VND-INPUT: guests reach every dom0 service$/],
     ['INPUT jump twice', (i) => edit(i, 'filter', 'INPUT', (r) => { r.push('-j VND-INPUT'); }), /^warn: filter INPUT jumps to VND-INPUT 2 times$/],
     ['shared chain edited', (i) => edit(i, 'filter', 'VND-INPUT', (r) => { r.pop(); }), /^error: firewall chain filter VND-INPUT differs from the configuration/],
+    ['shared chain flushed', (i) => edit(i, 'filter', 'VND-FORWARD', (r) => { r.length = 0; }), /^error: firewall chain filter VND-FORWARD is empty \(flushed\?\): guests depend on the host's FORWARD policy$/],
     ['shared chain missing', (i) => dropChain(i, 'raw', 'VND-ANTISPOOF'), /^error: firewall chain raw VND-ANTISPOOF is missing: guests can send from any address$/],
     ['vif chain missing', (i) => dropChain(i, 'raw', 'VND-SRC-vif7.0'), /^error: vif7.0 \(10.0.1.1\) has no anti-spoofing rules/],
     ['dispatch missing', (i) => edit(i, 'raw', 'VND-ANTISPOOF', (r) => { r.shift(); }), /^error: vif7.0 \(10.0.1.1\) has no anti-spoofing rules/],

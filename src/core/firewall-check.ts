@@ -32,7 +32,8 @@ export function checkFirewall(input: FirewallInput): Finding[] {
     const rules = chainRules(state, chain.table, chain.name);
     const jumps = countRule(state, chain.table, chain.builtin, jumpRule(chain.name));
     const where = `${chain.table} ${chain.name}`;
-    if (rules === undefined) fail(`firewall chain ${where} is missing: ${PURPOSE[chain.name]}`);
+    if (rules === undefined && input.running.length === 0) warn(`firewall chain ${where} is not there yet`, 'the first online creates it; or network-nat-dns start');
+    else if (rules === undefined) fail(`firewall chain ${where} is missing: ${PURPOSE[chain.name]}`);
     else if (chain.rules && rules.length === 0) fail(`firewall chain ${where} is empty (flushed?): ${PURPOSE[chain.name]}`);
     else if (chain.rules && !sameRules(rules, chain.rules)) fail(`firewall chain ${where} differs from the configuration (NETWORK, ISOLATE, DOM0_SERVICES or DEVICE_GROUP changed?)`);
     if (rules !== undefined && jumps === 0) fail(`no jump from ${chain.table} ${chain.builtin} to ${chain.name}: ${PURPOSE[chain.name]}`);

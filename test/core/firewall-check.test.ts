@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkFirewall, type FirewallInput } from '../../src/core/firewall-check';
-import { restore } from './iptables-sim';
+import { emptyState, restore } from './iptables-sim';
 import { db, healthyFirewall, web } from './firewall-fixtures';
 
 const edit = (input: FirewallInput, table: string, chain: string, change: (rules: string[]) => void): FirewallInput => {
@@ -39,6 +39,15 @@ describe('doctor: firewall', () => {
     const findings = found(change(healthyFirewall()));
     expect(findings.some((f) => message.test(f))).toBe(true);
     expect(findings.some((f) => f.startsWith('ok'))).toBe(false);
+  });
+
+  it('before the first online (no vif running) missing chains are a warning: the first online creates them', () => {
+    const fresh = { ...healthyFirewall(), state: emptyState(), running: [], groups: new Map([['eth0', 0]]) };
+    const findings = checkFirewall(fresh);
+    expect(findings.map((f) => `${f.level}: ${f.message}`)).toEqual([
+      'warn: firewall chain raw VND-ANTISPOOF is not there yet', 'warn: firewall chain filter VND-FORWARD is not there yet', 'warn: firewall chain filter VND-INPUT is not there yet',
+    ]);
+    expect(findings[0]!.fix).toBe('the first online creates it; or network-nat-dns start');
   });
 
   it('every problem names its fix', () => {

@@ -64,3 +64,9 @@ export async function ruleCounters(box: Sandbox, save: string, table: string): P
   for (const match of result.stdout.matchAll(/^\[(\d+):\d+\] -A (\S+) (.*)$/gm)) counters.set(`${match[2]} ${match[3]}`, Number(match[1]));
   return counters;
 }
+
+/** Each device with an anti-spoofing chain in dom0, as "<device> <address it may send from>", sorted. */
+export async function antispoofing(box: Sandbox, save = 'iptables-save'): Promise<string[]> {
+  const raw = (await box.inDom0([save, '-t', 'raw'])).stdout;
+  return [...raw.matchAll(/^-A VND-SRC-(\S+) -s (\S+)\/32 -j RETURN$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+}

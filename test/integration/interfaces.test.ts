@@ -1,6 +1,7 @@
 // Several interfaces, xend's invocation, an HVM guest's emulated NIC (tap) and vifname renames, all through the compiled hook.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, DOMAIN } from '../harness/sandbox';
+import { antispoofing } from '../harness/probes';
 
 let box: Sandbox;
 beforeAll(async () => { box = await Sandbox.create(); await box.startDnsmasq(); });
@@ -39,10 +40,13 @@ describe('interfaces', () => {
     expect(routes).toMatch(/10\.0\.3\.1 dev vif22\.0 .*src 10\.0\.3\.129/);
     expect(routes).toMatch(/10\.0\.3\.1 dev vif22\.0-emu .*metric 10/);
     expect((await box.inDom0(['ip', 'route', 'get', '10.0.3.1'])).stdout).toContain('dev vif22.0 ');
+    expect(await antispoofing(box)).toEqual(expect.arrayContaining(['vif22.0 10.0.3.1', 'vif22.0-emu 10.0.3.1'])); // each device its own chain
     // tap remove leaves the PV vif's ethers line alone; tap add writes no hotplug-status
     expect((await box.runHook(vif, 'remove')).code).toBe(0);
     expect(await box.dom0File('/etc/ethers')).toContain('00:16:3e:00:22:01 10.0.3.1');
     expect((await box.inDom0(['ip', '-4', 'route', 'show', '10.0.3.1/32'])).stdout).not.toContain('-emu');
+    expect(await antispoofing(box)).toContain('vif22.0 10.0.3.1');
+    expect(await antispoofing(box)).not.toContain('vif22.0-emu 10.0.3.1');
   });
 
   it('renames the vif to vifname, and refuses a vifname that is taken', async () => {
@@ -51,6 +55,7 @@ describe('interfaces', () => {
     expect((await box.inDom0(['ip', '-4', '-o', 'addr', 'show', 'dev', 'vifnamed'])).stdout).toContain('10.0.4.129/32');
     expect(await box.dhcp(guest)).toMatchObject({ ip: '10.0.4.1' });
     expect((await box.runHook(guest.vifs[0]!, 'online')).code).toBe(0); // already renamed: idempotent
+    expect(await antispoofing(box)).toContain('vifnamed 10.0.4.1'); // the firewall follows the new name
 
     const clash = await box.addGuest(24, 'clash', ['00:16:3e:00:24:01'], { vifname: 'vifnamed' });
     const ethers = await box.dom0File('/etc/ethers');
@@ -58,6 +63,9 @@ describe('interfaces', () => {
     expect(result.code).toBe(1);
     expect(box.xs.read('/local/domain/0/backend/vif/24/0/hotplug-error')).toMatch(/cannot rename vif24\.0 to vifnamed/);
     expect(await box.dom0File('/etc/ethers')).toBe(ethers);
+    expect(await antispoofing(box)).toContain('vifnamed 10.0.4.1'); // the failed online left the other vif's rules alone
+    expect((await box.runHook(guest.vifs[0]!, 'offline')).code).toBe(0);
+    expect((await antispoofing(box)).filter((line) => line.startsWith('vifnamed '))).toEqual([]);
   });
 
   it('honours a /16 managed network from the environment (VIF_NAT_DNS_NETWORK)', async () => {

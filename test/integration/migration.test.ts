@@ -2,6 +2,7 @@
 // the sender still runs, the sender is renamed <name>--migratedaway and goes offline, the guest keeps its IP configuration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, DOMAIN, DOM0_UPLINK_IP, type Guest } from '../harness/sandbox';
+import { antispoofing } from '../harness/probes';
 import { populateVif, type VifSpec } from '../harness/xen-domain';
 
 const MAC = '00:16:3e:00:33:01';
@@ -36,12 +37,6 @@ ip route replace default via 10.0.1.129 dev eth0 onlink`;
   expect(result.code, result.stderr).toBe(0);
 }
 
-/** Each vif with an anti-spoofing chain, as "<device> <address it may send from>". */
-async function antispoofing(): Promise<string[]> {
-  const raw = (await box.inDom0(['iptables-save', '-t', 'raw'])).stdout;
-  return [...raw.matchAll(/^-A VND-SRC-(\S+) -s (\S+)\/32 -j RETURN$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
-}
-
 function hostsLines(hosts: string): string[] {
   return hosts.split('\n').filter((line) => /\b(web|incoming|migratedaway)\b/.test(line));
 }
@@ -67,7 +62,7 @@ describe('migration on one host (libxl\'s sequence)', () => {
     expect(await routesTo('10.0.1.1')).toEqual(['vif3.0 0', 'vif4.0 32']);
     expect(await box.egress(guest)).toBe(DOM0_UPLINK_IP);
     // each vif has its own anti-spoofing chain for the one address
-    expect(await antispoofing()).toEqual(['vif3.0 10.0.1.1', 'vif4.0 10.0.1.1']);
+    expect(await antispoofing(box)).toEqual(['vif3.0 10.0.1.1', 'vif4.0 10.0.1.1']);
 
     // 2. xl renames: sender -> web--migratedaway, receiver -> web; the guest runs on the receiver, same IP configuration
     box.xs.write('/local/domain/3/name', 'web--migratedaway');
@@ -86,7 +81,7 @@ describe('migration on one host (libxl\'s sequence)', () => {
     expect(await box.dom0File('/etc/ethers')).toBe(ethers);
     expect(await box.dom0File('/etc/hosts')).toBe(hosts);
     expect(await routesTo('10.0.1.1')).toEqual(['vif4.0 0']);
-    expect(await antispoofing()).toEqual(['vif4.0 10.0.1.1']); // the sender's offline removed only its own
+    expect(await antispoofing(box)).toEqual(['vif4.0 10.0.1.1']); // the sender's offline removed only its own
     expect(await box.egress(guest)).toBe(DOM0_UPLINK_IP);
     expect(await box.dig(guest, '10.0.1.129', `web.${DOMAIN}`)).toBe('10.0.1.1');
     // a later DHCP renewal on the receiver gets the same address

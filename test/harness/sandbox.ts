@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { check, daemon, run, type Daemon, type RunResult } from './processes';
 import { startFakeXenstored, type FakeXenstored } from './fake-xenstored';
 import { hookInvocation, populateVif, type VifSpec } from './xen-domain';
+import { runtimeFromEnv, type NodeRuntime } from './runtimes';
 
 /** The checkout (found upward from here, so the bundled demo in dist/ finds it too). */
 function findRepo(from: string): string {
@@ -43,7 +44,12 @@ export interface Lease {
 
 export interface SandboxOptions {
   readonly etcSize?: string; // tmpfs size of dom0's /etc copy (small to simulate a full disk)
+  /** Install the hook in dom0 pinned to this Node and run the installed copy (default: VND_RUNTIME, else the checkout's hooks). */
+  readonly runtime?: NodeRuntime;
 }
+
+/** Where a runtime's installed copy lives in dom0 (its private /run): <prefix>/lib, <prefix>/sbin, scripts and code cache. */
+const RUNTIME_PREFIX = '/run/vnd-runtime';
 
 const SETUP_DOM0 = `set -e
 mount -t tmpfs -o size="$ETC_SIZE",mode=755 vnd-etc "$STAGE"
@@ -53,6 +59,7 @@ mount -t tmpfs -o mode=755 vnd-run /run
 mkdir -p /run/dnsmasq /run/lock
 mount -t tmpfs -o mode=755 vnd-misc /var/lib/misc
 mount -t sysfs vnd-sys /sys
+if [ -n "$USR_LAYER" ]; then mount -t overlay -o ro,lowerdir=/usr:"$USR_LAYER" vnd-usr /usr; fi
 ip link set lo up
 echo "ready $$"
 exec sleep infinity`;
@@ -65,17 +72,37 @@ export class Sandbox {
   readonly dom0: Namespace;
   readonly lan: Namespace;
   private readonly guests = new Map<number, Guest>();
+  /** The runtime the installed hook runs on; undefined: the checkout's hooks on the test runner's Node. */
+  readonly runtime?: NodeRuntime;
   private dnsmasqDaemon?: Daemon;
   private lanServer?: Daemon;
 
-  private constructor(dir: string, xs: FakeXenstored, dom0: Namespace, lan: Namespace) {
+  private constructor(dir: string, xs: FakeXenstored, dom0: Namespace, lan: Namespace, runtime: NodeRuntime | undefined) {
     this.dir = dir;
     this.xs = xs;
     this.dom0 = dom0;
     this.lan = lan;
+    this.runtime = runtime;
+  }
+
+  /** The Node the hook and admin scripts run on (what `install` pins them to). */
+  get node(): string {
+    return this.runtime?.node ?? process.execPath;
+  }
+
+  /** The vif script the toolstack runs: the runtime's installed copy, or the checkout's hooks/vif-nat-dns. */
+  get hookPath(): string {
+    return this.runtime ? join(RUNTIME_PREFIX, 'scripts', 'vif-nat-dns') : HOOK;
+  }
+
+  /** An administrator's script (vif-nat-dns-admin, regen-ethers, network-nat-dns): installed, or the checkout's. */
+  scriptPath(name: string): string {
+    if (!this.runtime) return join(REPO, 'hooks', name);
+    return name === 'vif-nat-dns-admin' ? join(RUNTIME_PREFIX, 'sbin', name) : join(RUNTIME_PREFIX, 'scripts', name);
   }
 
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
+    const runtime = options.runtime ?? (await runtimeFromEnv());
     const dir = mkdtempSync(join(tmpdir(), 'vnd-sandbox-'));
     const stage = join(dir, 'etc');
     mkdirSync(stage);
@@ -83,12 +110,13 @@ export class Sandbox {
     try {
       const xs = await startFakeXenstored(join(dir, 'xenstored.socket'));
       cleanup.unshift(() => xs.close());
-      const dom0 = await holder(['--net', '--mount', '--propagation', 'private'], SETUP_DOM0, { STAGE: stage, ETC_SIZE: options.etcSize ?? '16m' });
+      const dom0 = await holder(['--net', '--mount', '--propagation', 'private'], SETUP_DOM0, { STAGE: stage, ETC_SIZE: options.etcSize ?? '16m', USR_LAYER: runtime?.usrLayer ?? '' });
       cleanup.unshift(() => dom0.holder.stop());
       const lan = await holder(['--net'], SETUP_PLAIN);
       cleanup.unshift(() => lan.holder.stop());
-      const box = new Sandbox(dir, xs, dom0, lan);
+      const box = new Sandbox(dir, xs, dom0, lan, runtime);
       await box.wireLan();
+      if (runtime) await box.installFor(runtime);
       return box;
     } catch (err) {
       for (const step of cleanup) await step();
@@ -128,6 +156,12 @@ export class Sandbox {
     const server = 'require("net").createServer((s)=>s.end(s.remoteAddress+"\\n")).listen(' + LAN_PORT + ',"' + LAN_IP + '",()=>console.log("listening"))';
     this.lanServer = daemon('nsenter', ['-t', String(this.lan.pid), '-n', '--', process.execPath, '-e', server]);
     await this.lanServer.waitFor(/listening/);
+  }
+
+  /** The admin's `install`, run by the runtime's own Node in dom0, so every installed script is pinned to it. */
+  private async installFor(runtime: NodeRuntime): Promise<void> {
+    await checkResult(this.checkoutAdmin(['install', '--prefix', RUNTIME_PREFIX, '--scripts-dir', join(RUNTIME_PREFIX, 'scripts'),
+      '--cache-dir', join(RUNTIME_PREFIX, 'cache')]), `install with ${runtime.name} (${runtime.node})`);
   }
 
   /** Real dnsmasq in dom0 from the shipped template, as Debian's unit runs it (pid file in /run/dnsmasq). */
@@ -192,13 +226,22 @@ export class Sandbox {
       const be = `/local/domain/0/backend/vif/${vif.domid}/${vif.devid}`;
       if (this.xs.read(`${be}/online`) !== undefined) this.xs.write(`${be}/online`, '1');
     }
-    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', HOOK, ...args], { env: { ...env, ...this.hookEnv, ...extraEnv }, timeoutMs: LIBXL_HOTPLUG_TIMEOUT_MS });
+    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', this.hookPath, ...args], { env: { ...env, ...this.hookEnv, ...extraEnv }, timeoutMs: LIBXL_HOTPLUG_TIMEOUT_MS });
   }
 
-  /** Run a script of this checkout (hooks/<name>) in dom0 as an administrator would, with the test xenstored. */
+  /** Run an administrator's script (see scriptPath) in dom0 as an administrator would, with the test xenstored. */
   runScript(name: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<RunResult> {
-    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', XENSTORED_PATH: this.xs.socketPath, ...this.hookEnv, ...extraEnv };
-    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', join(REPO, 'hooks', name), ...args], { env, timeoutMs: 45_000 });
+    return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', this.scriptPath(name), ...args], { env: this.adminEnv(extraEnv), timeoutMs: 45_000 });
+  }
+
+  /** An administrator's environment in dom0, with the test xenstored. */
+  private adminEnv(extraEnv: Record<string, string> = {}): Record<string, string> {
+    return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', XENSTORED_PATH: this.xs.socketPath, ...this.hookEnv, ...extraEnv };
+  }
+
+  /** The checkout's admin CLI (dist/admin.cjs) on the sandbox's Node in dom0: what `install` and `uninstall` run from. */
+  checkoutAdmin(args: readonly string[]): Promise<RunResult> {
+    return this.inDom0([this.node, join(REPO, 'dist', 'admin.cjs'), ...args], { env: this.adminEnv() });
   }
 
   async dhcp(guest: Guest, devid = 0): Promise<Lease | undefined> {

@@ -86,45 +86,6 @@ describe('admin CLI', () => {
     expect((await admin('mac2ip', '00:16:3e:00:03:01')).stdout.trim()).toBe('10.0.3.1');
   });
 
-  it('install puts a self-contained hook where Xen looks, keeps an edited config, and uninstall reverses it', async () => {
-    const installed = await admin('install', '--prefix', '/run/usr-local', '--cache-dir', '/run/vnd-cache');
-    expect(installed.code).toBe(0);
-    expect(installed.stdout).toContain('installed /etc/xen/scripts/vif-nat-dns');
-    // the installed single file runs as the vif script, without the checkout's node_modules
-    const guest = await box.addGuest(44, 'installed', ['00:16:3e:00:44:01']);
-    const { env } = (await import('../harness/xen-domain')).hookInvocation(guest.vifs[0]!, 'online', box.xs.socketPath);
-    const byXen = await run('/usr/bin/nsenter', ['-t', String(box.dom0.pid), '-m', '-n', '--', '/etc/xen/scripts/vif-nat-dns', 'online', 'type_if=vif'], { env });
-    expect(byXen.code).toBe(0);
-    expect((await box.inDom0(['head', '-n', '1', '/etc/xen/scripts/vif-nat-dns'])).stdout.trim()).toBe(`#!${process.execPath}`);
-    expect((await box.inDom0(['test', '-s', '/run/vnd-cache/vif-nat-dns.cache'])).code).toBe(0); // the code cache, written after the event
-    expect(await box.dhcp(guest)).toMatchObject({ ip: expect.stringMatching(/^10\.0\.\d+\.1$/) });
-
-    await box.inDom0(['sh', '-c', 'echo "LOG_LEVEL=debug" >> /etc/xen/vif-nat-dns.conf']);
-    const again = await admin('install', '--prefix', '/run/usr-local', '--cache-dir', '/run/vnd-cache');
-    expect(again.stdout).toContain('kept your changed /etc/xen/vif-nat-dns.conf; new version in /etc/xen/vif-nat-dns.conf.dist');
-    expect(again.stdout).toContain('unchanged /etc/xen/scripts/vif-nat-dns');
-    const removed = await admin('uninstall', '--cache-dir', '/run/vnd-cache');
-    expect(removed.stdout).toContain('removed /etc/xen/scripts/vif-nat-dns');
-    expect(removed.stdout).toContain('kept (changed by you) /etc/xen/vif-nat-dns.conf');
-    expect(removed.stdout).toContain('removed /etc/xen/vif-nat-dns.conf.dist');
-    expect((await box.inDom0(['test', '-e', '/etc/xen/scripts/vif-nat-dns'])).code).toBe(1);
-    expect((await box.inDom0(['test', '-e', '/run/vnd-cache/vif-nat-dns.cache'])).code).toBe(1);
-    expect((await box.inDom0(['test', '-e', '/run/usr-local/lib/vif-nat-dns/vif-nat-dns.cjs'])).code).toBe(1);
-    expect(removed.stdout).toContain('- raw VND-ANTISPOOF');
-    expect((await box.inDom0(['iptables-save'])).stdout).not.toContain('VND-'); // the guests' firewall went too
-  });
-
-  it('regen-firewall and remove-firewall explain themselves and change nothing with --dry-run', async () => {
-    for (const command of ['regen-firewall', 'remove-firewall']) {
-      const help = await admin(command, '--help');
-      expect(help.code).toBe(0);
-      expect(help.stdout).toMatch(new RegExp(`^${command} \\[--dry-run\\]`));
-    }
-    const before = (await box.inDom0(['iptables-save'])).stdout.replace(/^#.*\n/gm, '');
-    expect((await admin('regen-firewall', '--dry-run')).stdout).toContain('+ raw VND-ANTISPOOF (from PREROUTING)\n'); // uninstall removed it
-    expect((await box.inDom0(['iptables-save'])).stdout.replace(/^#.*\n/gm, '')).toBe(before);
-  });
-
   it('network-nat-dns start/status/stop is idempotent', async () => {
     const script = (arg: string) => box.runScript('network-nat-dns', [arg]);
     expect((await script('start')).code).toBe(0);
@@ -138,5 +99,45 @@ describe('admin CLI', () => {
     expect((await script('status')).code).toBe(1);
     expect((await box.inDom0(['iptables-save'])).stdout).not.toContain('VND-');
     expect((await script('bogus')).code).toBe(2);
+  });
+
+  // near the end: uninstall also removes what a VND_RUNTIME sandbox installed (the tests after it use the checkout's admin)
+  it('install puts a self-contained hook where Xen looks, keeps an edited config, and uninstall reverses it', async () => {
+    const installed = await box.checkoutAdmin(['install', '--prefix', '/run/usr-local', '--cache-dir', '/run/vnd-cache']);
+    expect(installed.code).toBe(0);
+    expect(installed.stdout).toContain('installed /etc/xen/scripts/vif-nat-dns');
+    // the installed single file runs as the vif script, without the checkout's node_modules
+    const guest = await box.addGuest(44, 'installed', ['00:16:3e:00:44:01']);
+    const { env } = (await import('../harness/xen-domain')).hookInvocation(guest.vifs[0]!, 'online', box.xs.socketPath);
+    const byXen = await run('/usr/bin/nsenter', ['-t', String(box.dom0.pid), '-m', '-n', '--', '/etc/xen/scripts/vif-nat-dns', 'online', 'type_if=vif'], { env });
+    expect(byXen.code).toBe(0);
+    expect((await box.inDom0(['head', '-n', '1', '/etc/xen/scripts/vif-nat-dns'])).stdout.trim()).toBe(`#!${box.node}`);
+    expect((await box.inDom0(['test', '-s', '/run/vnd-cache/vif-nat-dns.cache'])).code).toBe(0); // the code cache, written after the event
+    expect(await box.dhcp(guest)).toMatchObject({ ip: expect.stringMatching(/^10\.0\.\d+\.1$/) });
+
+    await box.inDom0(['sh', '-c', 'echo "LOG_LEVEL=debug" >> /etc/xen/vif-nat-dns.conf']);
+    const again = await box.checkoutAdmin(['install', '--prefix', '/run/usr-local', '--cache-dir', '/run/vnd-cache']);
+    expect(again.stdout).toContain('kept your changed /etc/xen/vif-nat-dns.conf; new version in /etc/xen/vif-nat-dns.conf.dist');
+    expect(again.stdout).toContain('unchanged /etc/xen/scripts/vif-nat-dns');
+    const removed = await box.checkoutAdmin(['uninstall', '--cache-dir', '/run/vnd-cache']);
+    expect(removed.stdout).toContain('removed /etc/xen/scripts/vif-nat-dns');
+    expect(removed.stdout).toContain('kept (changed by you) /etc/xen/vif-nat-dns.conf');
+    expect(removed.stdout).toContain('removed /etc/xen/vif-nat-dns.conf.dist');
+    expect((await box.inDom0(['test', '-e', '/etc/xen/scripts/vif-nat-dns'])).code).toBe(1);
+    expect((await box.inDom0(['test', '-e', '/run/vnd-cache/vif-nat-dns.cache'])).code).toBe(1);
+    expect((await box.inDom0(['test', '-e', '/run/usr-local/lib/vif-nat-dns/vif-nat-dns.cjs'])).code).toBe(1);
+    expect(removed.stdout).toContain('- raw VND-ANTISPOOF');
+    expect((await box.inDom0(['iptables-save'])).stdout).not.toContain('VND-'); // the guests' firewall went too
+  });
+
+  it('regen-firewall and remove-firewall explain themselves and change nothing with --dry-run', async () => {
+    for (const command of ['regen-firewall', 'remove-firewall']) {
+      const help = await box.checkoutAdmin([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^${command} \\[--dry-run\\]`));
+    }
+    const before = (await box.inDom0(['iptables-save'])).stdout.replace(/^#.*\n/gm, '');
+    expect((await box.checkoutAdmin(['regen-firewall', '--dry-run'])).stdout).toContain('+ raw VND-ANTISPOOF (from PREROUTING)\n'); // uninstall removed it
+    expect((await box.inDom0(['iptables-save'])).stdout.replace(/^#.*\n/gm, '')).toBe(before);
   });
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a command (the test suite) and fails if it changed this machine's /etc/hosts, /etc/ethers, routes, links or firewall.
+# Runs a command (the test suite) and fails if it changed this machine's /etc/hosts, /etc/ethers, routes, links, firewall or dpkg database.
 set -uo pipefail
 snapshot() {
   for f in /etc/hosts /etc/ethers; do echo "== $f"; if [ -e "$f" ]; then sha256sum < "$f"; else echo absent; fi; done
@@ -9,6 +9,7 @@ snapshot() {
   echo "== netns"; ip netns list 2>&1
   echo "== iptables"; iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9:]*\]//'
   echo "== forwarding"; cat /proc/sys/net/ipv4/ip_forward
+  echo "== dpkg"; sha256sum < /var/lib/dpkg/status; ls /var/lib/dpkg/info | sha256sum
 }
 before=$(mktemp); after=$(mktemp)
 trap 'rm -f "$before" "$after"' EXIT
@@ -19,5 +20,5 @@ if ! diff -u "$before" "$after"; then
   echo "host-guard: the tests changed this machine's state (diff above)" >&2
   exit 1
 fi
-echo "host-guard: /etc/hosts, /etc/ethers, routes, links, addresses, netns and iptables unchanged"
+echo "host-guard: /etc/hosts, /etc/ethers, routes, links, addresses, netns, iptables and the dpkg database unchanged"
 exit $status

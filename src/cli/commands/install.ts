@@ -1,5 +1,6 @@
 // install / uninstall: the compiled hook and regen-ethers where Xen looks for scripts, the admin CLI, and the templates.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -99,6 +100,10 @@ version lands beside it as <file>.dist. Idempotent. Run \`npm run build\` first.
 Exit: 0 done, 1 error, 2 usage.`,
     async run(args) {
       const { values } = parseArgs({ args, options: OPTIONS, strict: true });
+      if (!existsSync(join(repo, 'package.json'))) {
+        throw new VifError('USAGE', `install copies a checkout's build, and ${repo} is not a vif-nat-dns checkout`,
+          'this copy is installed already (from a package, or by an earlier install): upgrade the package with apt-get install ./vif-nat-dns_<version>_all.deb, or run install from a checkout', { repo });
+      }
       const layout = layoutFrom(values, process.env);
       const sources = installSources(repo, layout);
       const contents = await Promise.all(sources.map(([source]) => (typeof source === 'string' ? readFile(source) : Promise.resolve(Buffer.from(source.text))).then(pinInterpreter, (err) => {

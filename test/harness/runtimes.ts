@@ -1,7 +1,7 @@
 // Node runtimes the installed hook is tested on: official binaries from the npm registry, and Debian 12's own nodejs unpacked from its .debs; fetched once, cached.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { check } from './processes';
 
 export interface NodeRuntime {
@@ -10,6 +10,8 @@ export interface NodeRuntime {
   readonly node: string;
   /** A tree laid under dom0's /usr (read-only overlay, host files first) for a runtime that needs files at fixed paths. */
   readonly usrLayer?: string;
+  /** The .debs it is unpacked from (Debian's runtime), to install it for real in a throw-away root. */
+  readonly debs?: readonly string[];
 }
 
 /** The runtimes CI tests, oldest first. Node 20 (the development runtime) runs the rest of the suite. */
@@ -31,7 +33,9 @@ export function isRuntimeName(name: string): name is RuntimeName {
 }
 
 function describe(name: RuntimeName, dir: string): NodeRuntime {
-  return name === 'debian12' ? { name, node: join(dir, 'usr', 'bin', 'node'), usrLayer: join(dir, 'usr') } : { name, node: join(dir, 'bin', 'node') };
+  if (name !== 'debian12') return { name, node: join(dir, 'bin', 'node') };
+  const debs = `${dir}.debs`;
+  return { name, node: join(dir, 'usr', 'bin', 'node'), usrLayer: join(dir, 'usr'), debs: readdirSync(debs).sort().map((deb) => join(debs, deb)) };
 }
 
 /** Newest Debian (+dfsg) nodejs 18 that apt knows, e.g. 18.20.4+dfsg-1~deb12u3. */
@@ -42,14 +46,19 @@ async function debianNodeVersion(): Promise<string> {
   return versions[0]!; // madison lists the newest first
 }
 
-async function fetchInto(name: RuntimeName, stage: string): Promise<void> {
+/** Debian's .debs into stage/root (the cache keeps them beside the tree unpacked from them: <name>.debs). */
+async function downloadDebianDebs(stage: string): Promise<void> {
+  const debs = join(stage, 'root');
+  mkdirSync(debs);
+  const nodejs = `nodejs=${await debianNodeVersion()}`;
+  await check('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', nodejs, ...DEBIAN_PACKAGES], { cwd: debs, timeoutMs: 300_000 });
+}
+
+async function fetchInto(name: RuntimeName, stage: string, cacheDir: string): Promise<void> {
   if (name === 'debian12') {
-    const debs = join(stage, 'debs');
-    mkdirSync(debs);
-    const nodejs = `nodejs=${await debianNodeVersion()}`;
-    await check('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', nodejs, ...DEBIAN_PACKAGES], { cwd: debs, timeoutMs: 300_000 });
+    const debs = join(cacheDir, `${name}.debs`);
+    await ensureCached(debs, downloadDebianDebs);
     for (const deb of readdirSync(debs)) await check('dpkg-deb', ['-x', join(debs, deb), join(stage, 'root')]);
-    rmSync(debs, { recursive: true });
     return;
   }
   const major = name.slice('node'.length);
@@ -61,19 +70,24 @@ async function fetchInto(name: RuntimeName, stage: string): Promise<void> {
   rmSync(tarball);
 }
 
-/** The runtime, fetched into the cache the first time (atomically: an interrupted fetch leaves nothing half-made). */
+/** Make `dir` once, atomically: fill(stage) leaves it in stage/root; an interrupted fill leaves nothing half-made. */
+async function ensureCached(dir: string, fill: (stage: string) => Promise<void>): Promise<void> {
+  if (existsSync(dir)) return;
+  mkdirSync(dirname(dir), { recursive: true });
+  const stage = mkdtempSync(`${dirname(dir)}/.${basename(dir)}-`);
+  try {
+    await fill(stage);
+    renameSync(join(stage, 'root'), dir);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** The runtime, fetched into the cache the first time. */
 export async function ensureRuntime(name: RuntimeName, cacheDir = runtimeCacheDir()): Promise<NodeRuntime> {
   const dir = join(cacheDir, name);
-  if (!existsSync(dir)) {
-    mkdirSync(cacheDir, { recursive: true });
-    const stage = mkdtempSync(join(cacheDir, `.${name}-`));
-    try {
-      await fetchInto(name, stage);
-      renameSync(join(stage, 'root'), dir);
-    } finally {
-      rmSync(stage, { recursive: true, force: true });
-    }
-  }
+  await ensureCached(dir, (stage) => fetchInto(name, stage, cacheDir));
+  if (name === 'debian12') await ensureCached(`${dir}.debs`, downloadDebianDebs); // a cache from before the .debs were kept
   return describe(name, dir);
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check, run } from '../harness/processes';
+import { ensureRuntime } from '../harness/runtimes';
 import { REPO } from '../harness/sandbox';
 import { ThrowawayRoot } from '../harness/throwaway-root';
 
@@ -116,7 +117,36 @@ describe('the Debian package', { timeout: 60_000 }, () => {
     expect(await root.read('/etc/ethers')).toBe(ETHERS);
   });
 
-  it('the host\'s dpkg database is unchanged', () => {
+});
+
+describe('on a dom0 with Debian 12\'s own nodejs', { timeout: 120_000 }, () => {
+  let debian: ThrowawayRoot | undefined;
+  afterAll(async () => { await debian?.destroy(); });
+
+  it('with the host\'s nodejs swapped for Debian\'s 18.20 (.debs from apt-get download), the package installs and its scripts run on it', async () => {
+    const runtime = await ensureRuntime('debian12'); // the same .debs test/runtimes uses (cached)
+    debian = await ThrowawayRoot.create();
+    const debs = [...runtime.debs!, debOf(VERSION)];
+    for (const deb of debs) await debian.copyIn(deb, `/tmp/${deb.split('/').pop()!}`);
+    // the host's Node (another nodejs package) makes way for Debian's, as on an administrator's Debian 12 host; dpkg
+    // rather than apt: node-acorn, node-undici... depend on more node-* packages that Node's builtins never load
+    expect((await debian.run(['dpkg', '--force-depends', '--purge', 'nodejs'])).code).toBe(0);
+    const result = await debian.run(['dpkg', '--force-depends', '-i', ...debs.map((d) => `/tmp/${d.split('/').pop()!}`)]);
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+    expect((await debian.run(['dpkg', '-s', 'vif-nat-dns'])).stdout).toContain('Status: install ok installed');
+    expect((await debian.run(['dpkg-query', '-W', '-f', '${Version}', 'nodejs'])).stdout).toMatch(/^18\.\d+\.\d+\+dfsg/);
+    expect((await debian.run(['/usr/bin/node', '-p', 'process.version'])).stdout.trim()).toMatch(/^v18\.(19|[2-9]\d)\./);
+    const hook = await debian.run(['/etc/xen/scripts/vif-nat-dns', '--help']);
+    expect(hook.stdout).toContain('Xen vif hotplug script');
+    expect(hook.code).toBe(0);
+    expect((await debian.run(['vif-nat-dns-admin', 'mac2ip', '00:16:3e:01:01:03'])).stdout.trim()).toBe('10.1.1.3');
+    expect((await debian.run(['/etc/xen/scripts/regen-ethers', '--help'])).code).toBe(0);
+  });
+});
+
+describe('the host', () => {
+  it('its dpkg database is unchanged', () => {
     expect(dpkgState()).toBe(hostDpkg);
   });
 });

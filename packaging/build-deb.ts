@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { commands, repoOf } from '../src/cli/main';
 import { conffilesFile, controlFile, debContents, EXTRA_DIRECTORIES, md5sumsFile, type DebEntry } from './contents';
-import { adminManPage, bundledPackageDirs, changelogEntry, changelogVersion, copyrightFile, hookManPage, type BundledPackage } from './docs';
+import { adminManPage, bundledPackageDirs, changelogEntry, changelogVersion, copyrightFile, copyrightNotices, hookManPage, type BundledPackage } from './docs';
 
 const HELP = `npm run package -- [--version V] [--out DIR]
 
@@ -38,9 +38,8 @@ function bundledPackages(): BundledPackage[] {
     const meta = JSON.parse(readFileSync(join(abs, 'package.json'), 'utf8')) as { name: string; version: string; license: string; author?: string | { name: string } };
     const licenseFile = readdirSync(abs).find((f) => /^licen[cs]e/i.test(f));
     const licenseText = licenseFile ? readFileSync(join(abs, licenseFile), 'utf8') : undefined;
-    const lines = (licenseText ?? '').split('\n').map((l) => l.trim()).filter((l) => /^copyright\s*(\(c\)|©|\d)/i.test(l));
     const author = typeof meta.author === 'string' ? meta.author : meta.author?.name;
-    return { name: meta.name, version: meta.version, license: meta.license, copyright: lines.join('\n') || author || `the ${meta.name} authors`, licenseText };
+    return { name: meta.name, version: meta.version, license: meta.license, copyright: copyrightNotices(licenseText ?? '').join('\n') || author || `the ${meta.name} authors`, licenseText };
   }).sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
 }
 

@@ -112,6 +112,19 @@ export interface BundledPackage {
   readonly licenseText?: string; // its licence file, for a licence this module has no text for
 }
 
+/** The copyright notices of a licence file; "Copyright (c) 2011:" takes the holders on the lines after it. */
+export function copyrightNotices(licenseText: string): string[] {
+  const lines = licenseText.split('\n').map((l) => l.trim());
+  const notices: string[] = [];
+  lines.forEach((line, i) => {
+    if (!/^copyright\s*(\(c\)|©|\d)/i.test(line)) return;
+    if (!line.endsWith(':')) { notices.push(line); return; }
+    const end = lines.indexOf('', i + 1);
+    notices.push(`${line} ${lines.slice(i + 1, end === -1 ? undefined : end).join(', ')}`);
+  });
+  return notices;
+}
+
 /**
  * Directories (relative to where esbuild ran) of the npm packages it put into a bundle: it marks each module with a
  * `// <path>/node_modules/<name>/<file>` comment; a package nested in another's node_modules keeps its own directory.

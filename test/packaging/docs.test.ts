@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adminManPage, bundledPackageDirs, changelogEntry, changelogVersion, copyrightFile, hookManPage, roffVerbatim } from '../../packaging/docs';
+import { adminManPage, bundledPackageDirs, changelogEntry, changelogVersion, copyrightFile, copyrightNotices, hookManPage, roffVerbatim } from '../../packaging/docs';
 import { commands } from '../../src/cli/main';
 
 describe('man pages from --help', () => {
@@ -43,6 +43,15 @@ describe('copyright', () => {
     ['our own sources and code', '// src/hook/main.ts\nconst a = "// node_modules/x/y.js";', []],
   ])('bundledPackageDirs: %s', (_, bundle, dirs) => {
     expect(bundledPackageDirs(bundle)).toEqual(dirs);
+  });
+
+  it.each([
+    ['one line', 'MIT License\n\nCopyright (c) 2018 A <a@x>\n\nPermission ... the above copyright notice', ['Copyright (c) 2018 A <a@x>']],
+    ['holders on the next lines', 'Copyright (c) 2011:\nTim K (tim@x)\nFelix G (felix@x)\n\n Permission', ['Copyright (c) 2011: Tim K (tim@x), Felix G (felix@x)']],
+    ['several, indented, ©', '  Copyright © 2020 A\n  Copyright 2021 B\n', ['Copyright © 2020 A', 'Copyright 2021 B']],
+    ['none (a heading is no notice)', '# Licence\n## Copyright\nEach contributor licenses you', []],
+  ])('copyrightNotices: %s', (_, text, notices) => {
+    expect(copyrightNotices(text)).toEqual(notices);
   });
 
   it('names each package and licence once, in Debian\'s names, with the texts', () => {

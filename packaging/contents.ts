@@ -8,6 +8,8 @@ export const LIB_DIR = '/usr/lib/vif-nat-dns';
 export const CACHE_DIR = '/var/cache/vif-nat-dns';
 export const SCRIPTS_DIR = '/etc/xen/scripts';
 export const DOC_DIR = '/usr/share/doc/vif-nat-dns';
+/** The guest side: files an administrator copies into guests (templates/guest/), not run in dom0. */
+export const GUEST_DIR = '/usr/share/vif-nat-dns/guest';
 
 /** A file's content: a file of the checkout (relative to it; a bundle loses its #! line: it is loaded, not run), or text made here. */
 export type DebSource = { readonly file: string; readonly bundle?: boolean } | { readonly text: string };
@@ -28,6 +30,10 @@ process.argv[1] = ${JSON.stringify(name)};
 require(${JSON.stringify(join(LIB_DIR, 'admin.cjs'))});
 `;
 }
+
+const GUEST_FILES: ReadonlyArray<[name: string, mode: number]> = [
+  ['vif-nat-dns-guest', 0o755], ['vif-nat-dns-guest.conf', 0o644], ['vif-nat-dns-guest@.service', 0o644], ['ifupdown-pre-up', 0o755],
+];
 
 /** A generated script, pinned to Debian's node. */
 const script = (text: string): DebSource => ({ text: pinInterpreter(Buffer.from(text), DEBIAN_NODE).toString() });
@@ -58,6 +64,7 @@ export function debContents(docs: GeneratedDocs): DebEntry[] {
     { path: join(DOC_DIR, 'README.md.gz'), source: { file: 'README.md' }, mode: 0o644, gzip: true },
     { path: join(DOC_DIR, 'examples', 'xl-vif.cfg'), source: { file: 'templates/xl-vif.cfg' }, mode: 0o644 },
     { path: join(DOC_DIR, 'examples', 'xend-config.sxp'), source: { file: 'templates/xend-config.sxp' }, mode: 0o644 },
+    ...GUEST_FILES.map(([name, mode]): DebEntry => ({ path: join(GUEST_DIR, name), source: { file: `templates/guest/${name}` }, mode })),
   ];
 }
 

@@ -56,7 +56,8 @@ describe('the Debian package', { timeout: 60_000 }, () => {
     const files = (await root.run(['dpkg', '-L', 'vif-nat-dns'])).stdout.split('\n');
     for (const path of [...CONFFILES, '/usr/sbin/vif-nat-dns-admin', '/usr/lib/vif-nat-dns/vif-nat-dns.cjs', '/usr/lib/vif-nat-dns/loader.cjs',
       '/usr/lib/vif-nat-dns/admin.cjs', '/lib/systemd/system/vif-nat-dns-network.service', '/usr/share/man/man8/vif-nat-dns-admin.8.gz',
-      '/usr/share/man/man8/vif-nat-dns.8.gz', '/usr/share/doc/vif-nat-dns/copyright', '/usr/share/doc/vif-nat-dns/changelog.gz', '/var/cache/vif-nat-dns']) {
+      '/usr/share/man/man8/vif-nat-dns.8.gz', '/usr/share/doc/vif-nat-dns/copyright', '/usr/share/doc/vif-nat-dns/changelog.gz', '/var/cache/vif-nat-dns',
+      '/usr/share/vif-nat-dns/guest/vif-nat-dns-guest', '/usr/share/vif-nat-dns/guest/vif-nat-dns-guest@.service', '/usr/share/vif-nat-dns/guest/ifupdown-pre-up']) {
       expect(files).toContain(path);
     }
     expect((await dpkgQuery('${Conffiles}')).trim().split('\n').map((l) => l.trim().split(' ')[0]).sort()).toEqual([...CONFFILES].sort());
@@ -77,6 +78,7 @@ describe('the Debian package', { timeout: 60_000 }, () => {
     expect((await root.run(['vif-nat-dns-admin', '--help'])).stdout).toContain('Usage: vif-nat-dns-admin <command>');
     expect((await root.run(['/etc/xen/scripts/regen-ethers', '--help'])).stdout).toContain('regen-ethers');
     expect((await root.run(['/etc/xen/scripts/network-nat-dns', '--help'])).code).toBe(0);
+    expect((await root.run(['/usr/share/vif-nat-dns/guest/vif-nat-dns-guest', '--decode-mac', '00:16:3e:01:01:03'])).stdout).toContain('ip=10.1.1.3');
     // the packaged admin leaves installing to dpkg, and says so
     const install = await root.run(['vif-nat-dns-admin', 'install']);
     expect(install.stderr).toMatch(/not a vif-nat-dns checkout[^\n]*apt-get install/);

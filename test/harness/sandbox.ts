@@ -234,9 +234,10 @@ export class Sandbox {
     return run('/usr/bin/nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', this.scriptPath(name), ...args], { env: this.adminEnv(extraEnv), timeoutMs: 45_000 });
   }
 
-  /** An administrator's environment in dom0, with the test xenstored. */
+  /** An administrator's environment in dom0, with the test xenstored (and a runtime's installed admin on PATH, as a custom prefix's is). */
   private adminEnv(extraEnv: Record<string, string> = {}): Record<string, string> {
-    return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', XENSTORED_PATH: this.xs.socketPath, ...this.hookEnv, ...extraEnv };
+    const path = `${this.runtime ? `${join(RUNTIME_PREFIX, 'sbin')}:` : ''}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+    return { PATH: path, XENSTORED_PATH: this.xs.socketPath, ...this.hookEnv, ...extraEnv };
   }
 
   /** The checkout's admin CLI (dist/admin.cjs) on the sandbox's Node in dom0: what `install` and `uninstall` run from. */

@@ -46,6 +46,23 @@ s.on("connect",()=>{s.destroy();ok(true)});s.on("timeout",()=>{s.destroy();ok(fa
   return JSON.parse(result.stdout.trim()) as boolean[];
 }
 
+/** One ICMP echo request from `ns` to `host` (a raw socket; the harness has no ping): true if the reply came within 2 s. */
+export async function pings(box: Sandbox, ns: Namespace, host: string): Promise<boolean> {
+  const script = `import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); s.settimeout(2)
+body = struct.pack('!BBHHH', 8, 0, 0, 0x5eed, 1) + b'vif-nat-dns'
+words = sum(struct.unpack('!%dH' % ((len(body) + 1) // 2), body + b'\\0' * (len(body) % 2)))
+words = (words >> 16) + (words & 0xffff); words += words >> 16
+s.sendto(body[:2] + struct.pack('!H', ~words & 0xffff) + body[4:], (sys.argv[1], 0))
+try:
+    while True:
+        data, (src, _) = s.recvfrom(1500)
+        if src == sys.argv[1] and data[20] == 0 and data[24:26] == b'\\x5e\\xed': print('reply'); break
+except socket.timeout:
+    print('none')`;
+  return (await box.inNet(ns, ['python3', '-c', script, host])).stdout.includes('reply');
+}
+
 /** Polls `value` until it reaches `target` or `timeoutMs` passes (the machine may be busy); returns the last value. */
 export async function settle(value: () => number | Promise<number>, target: number, timeoutMs = 5000): Promise<number> {
   const deadline = Date.now() + timeoutMs;

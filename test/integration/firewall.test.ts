@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, DOM0_UPLINK_IP, DOMAIN, LAN_IP, sleep, type Guest } from '../harness/sandbox';
 
-import { forge, ruleCounters, settle, startListener, tcpOpens, type Forged, type Listener } from '../harness/probes';
+import { forge, pings, ruleCounters, settle, startListener, tcpOpens, type Forged, type Listener } from '../harness/probes';
 import { testMac } from '../harness/xen-domain';
 
 const N = 5; // datagrams per attack
@@ -50,12 +50,13 @@ describe.each([['nf_tables', 'nft'], ['legacy', 'legacy']])('firewall, iptables 
     await box?.destroy();
   });
 
-  it('the guest\'s own traffic, DHCP and DNS work, and it reaches the lan and the other guest under FORWARD policy DROP', async () => {
+  it('the guest\'s own traffic, DHCP, DNS and ping work, and it reaches the lan and the other guest under FORWARD policy DROP', async () => {
     expect((await box.inDom0([iptables, '-S', 'FORWARD'])).stdout).toMatch(/^-P FORWARD DROP$/m);
     expect(await box.dhcp(web)).toMatchObject({ ip: WEB.ip, router: WEB.gw });
     expect(await box.dhcp(db)).toMatchObject({ ip: DB.ip, router: DB.gw });
     expect(await box.dig(web, WEB.gw, `db.${DOMAIN}`)).toBe(DB.ip);
     expect(await box.egress(web)).toBe(DOM0_UPLINK_IP);
+    expect(await pings(box, web.ns, WEB.gw)).toBe(true); // ICMP echo to dom0 is allowed
     await forge(box, web.ns, [{ src: WEB.ip, dst: LAN_IP, dport: UDP, count: N }, { src: WEB.ip, dst: DB.ip, dport: UDP, count: N }]);
     expect(await settle(() => lan.udp(DOM0_UPLINK_IP), N)).toBe(N);
     expect(await settle(() => other.udp(WEB.ip), N)).toBe(N);

@@ -58,7 +58,7 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
     // anti-spoofing is in place before the device joins the guests' group; both are independent of the shared MASQUERADE check
     const [, masquerade] = await Promise.all([
-      deps.firewall.addVif({ device, vmIp }, underLock(files)).then((rules) => { undo.push(rules.undo); return net.up(vif); }),
+      deps.firewall.addVif({ device, vmIp }, underLock(files)).then((rules) => { undo.push(rules.undo); deps.mark('firewall'); return net.up(vif); }),
       uplink ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
     ]);
     if (masquerade === 'added') notes.info.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);

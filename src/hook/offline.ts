@@ -64,10 +64,10 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
     await attempt(`removing the route and address from ${device}`, () =>
       net.down({ device, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip!, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined, group: config.firewall.group }));
   }
-  // after the device left the guests' group; only this device's chain goes (a migration's other vif keeps its own)
-  for (const name of new Set([device, event.device, info.vifname ?? device])) {
-    await attempt(`removing ${name}'s anti-spoofing rules`, () => deps.firewall.removeVif(name));
-  }
+  // after the device left the guests' group; only this device's chain goes (a migration's other vif keeps its own),
+  // beside the steps below
+  const rulesRemoved = Promise.all([...new Set([device, event.device, info.vifname ?? device])].map((name) =>
+    attempt(`removing ${name}'s anti-spoofing rules`, () => deps.firewall.removeVif(name))));
   // the other end of a migration hand-over (the receiver, or the sender after a failed migration) keeps the guest reachable
   const successor = routeSuccessor(event.typeIf, plan?.otherHolder);
   if (successor && plan?.vmIp && plan.dom0Ip) {
@@ -79,6 +79,7 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
   if (event.typeIf === 'vif' && domid !== undefined) {
     await attempt('removing the guest\'s published configuration', () => withXenStore(deps, (xs) => unpublishGuestConfig(xs, domid, info.handle ?? ids.devid)));
   }
+  await rulesRemoved;
   if (!successor) for (const line of plan?.keptForLiveVif ?? []) log.warn(`kept "${line}" in /etc/ethers: another running vif holds that address`);
   for (const problem of problems) log.warn(problem);
   return { device, vmIp: plan?.vmIp, removedEthersLines: plan?.removedEthersLines ?? [], problems };

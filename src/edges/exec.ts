@@ -29,6 +29,18 @@ export function commandLine(file: string, args: readonly string[]): string {
   return [file, ...args].map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : JSON.stringify(part))).join(' ');
 }
 
+/** A command that could not be started (not installed) or was killed. */
+export function couldNotRun(file: string, args: readonly string[], why: string, missing: boolean, cause?: unknown): VifError {
+  return new VifError('NETWORK', `${commandLine(file, args)} could not run: ${missing ? 'command not found' : why}`,
+    missing ? `install the package that provides ${file}` : 'see the log', { command: commandLine(file, args) }, cause);
+}
+
+/** A command that ran and failed (with `check`): its exit code and the first lines of its stderr. */
+export function commandFailed(file: string, args: readonly string[], out: ExecResult, input?: string): VifError {
+  return new VifError('NETWORK', `${commandLine(file, args)} failed with exit code ${out.exitCode}: ${out.stderr.trim().split('\n').slice(0, 3).join(' / ') || '(no stderr)'}`,
+    'fix what the command reports, then retry', { command: commandLine(file, args), exitCode: out.exitCode, stderr: out.stderr, input });
+}
+
 export const exec: Exec = async (file, args, options = {}) => {
   const execa = await loadExeca();
   const result = await execa(file, [...args], {
@@ -41,14 +53,9 @@ export const exec: Exec = async (file, args, options = {}) => {
   });
   if (result.failed && result.exitCode === undefined) {
     const cause = result.cause as NodeJS.ErrnoException | undefined;
-    const missing = cause?.code === 'ENOENT';
-    throw new VifError('NETWORK', `${commandLine(file, args)} could not run: ${missing ? 'command not found' : (result.shortMessage ?? 'killed')}`,
-      missing ? `install the package that provides ${file}` : 'see the log', { command: commandLine(file, args) }, result.cause);
+    throw couldNotRun(file, args, result.shortMessage ?? 'killed', cause?.code === 'ENOENT', result.cause);
   }
   const out = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
-  if (options.check && out.exitCode !== 0) {
-    throw new VifError('NETWORK', `${commandLine(file, args)} failed with exit code ${out.exitCode}: ${out.stderr.trim().split('\n').slice(0, 3).join(' / ') || '(no stderr)'}`,
-      'fix what the command reports, then retry', { command: commandLine(file, args), exitCode: out.exitCode, stderr: out.stderr, input: options.input });
-  }
+  if (options.check && out.exitCode !== 0) throw commandFailed(file, args, out, options.input);
   return out;
 };

@@ -2,7 +2,6 @@
 import * as path from 'node:path';
 import { open, readFile, appendFile, unlink, stat, lstat, readdir, realpath } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
-import writeFileAtomic from 'write-file-atomic';
 import { VifError } from '../core/errors';
 import { escapeRegExp } from '../core/regexp';
 import { acquireLock, type HeldLock, type LockOptions } from './lock';
@@ -46,6 +45,12 @@ interface FileState {
 }
 
 class ConcurrentChange extends Error {}
+
+type WriteFileAtomic = typeof import('write-file-atomic');
+let writeFileAtomicModule: Promise<WriteFileAtomic> | undefined;
+/** Evaluated only by a process that writes (a hook whose request another applied never needs it). */
+const writeFileAtomic: WriteFileAtomic = ((file: string, data: Buffer, options: Parameters<WriteFileAtomic>[2]) =>
+  (writeFileAtomicModule ??= import('write-file-atomic').then((m) => m.default)).then((write) => write(file, data, options))) as WriteFileAtomic;
 
 const MAX_ATTEMPTS = 5;
 

@@ -2,7 +2,7 @@
 // Waiters sleep on inotify for their own result; a timer (jittered, growing to 1 s) makes them try the lock themselves, so progress
 // never depends on a holder that died. Generic over what a batch does: the applier plugs in (files here; another store elsewhere).
 import { acquireLock, lockTimeout, tryAcquireLock, type HeldLock, type LockOptions } from './lock';
-import type { Published, QueuedRequest, Spool } from './spool';
+import { newRequestId, type Published, type QueuedRequest, type Spool } from './spool';
 
 export interface BatchApplier<Res> {
   /** Under the held lock: apply the requests in the order given, durably, and return one result per request. */
@@ -44,12 +44,17 @@ export function createGroupCommit<Res>(options: GroupCommitOptions<Res>): GroupC
   const tenureMs = options.tenureMs ?? DEFAULT_TENURE_MS;
   const stats: CommitStats = { queuedMs: 0, heldMs: 0, batches: 0, batchSize: 0 };
 
-  /** Apply batch after batch while requests keep arriving, up to the tenure. */
-  async function drain(lock: HeldLock): Promise<void> {
+  /**
+   * Apply batch after batch while requests keep arriving, up to the tenure. `own` (the holder's own request, never queued:
+   * it dies with its hook anyway) joins the first batch in its place by id; its result is returned, not published.
+   */
+  async function drain(lock: HeldLock, own?: QueuedRequest): Promise<Res | undefined> {
     const started = Date.now();
-    do {
-      const batch = await spool.pending();
-      if (batch.length === 0) return;
+    let ownResult: Res | undefined;
+    for (let first = true; first || Date.now() - started < tenureMs; first = false) {
+      const queued = await spool.pending();
+      const batch = own && first ? [...queued, own].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : queued;
+      if (batch.length === 0) break;
       let results: Res[];
       try {
         results = await options.apply(lock, batch);
@@ -57,8 +62,14 @@ export function createGroupCommit<Res>(options: GroupCommitOptions<Res>): GroupC
         results = batch.map(() => options.failed(err));
       }
       stats.batches++;
-      await Promise.all(batch.map((request, i) => spool.publish(request.id, { result: results[i]!, batchSize: batch.length, appliedBy: process.pid })));
-    } while (Date.now() - started < tenureMs);
+      await Promise.all(batch.map((request, i) => {
+        if (request !== own) return spool.publish(request.id, { result: results[i]!, batchSize: batch.length, appliedBy: process.pid });
+        ownResult = results[i]!;
+        stats.batchSize = batch.length;
+        return undefined;
+      }));
+    }
+    return ownResult;
   }
 
   async function withLock<T>(lock: HeldLock, fn: () => Promise<T>): Promise<T> {
@@ -84,6 +95,15 @@ export function createGroupCommit<Res>(options: GroupCommitOptions<Res>): GroupC
     stats,
     async submit(request, waitMs) {
       const started = Date.now();
+      // the lock is free: apply what is queued and our own request in one batch, without queueing ours
+      const free = await tryAcquireLock(options.lock);
+      if (free) {
+        const own = { id: newRequestId(), data: request };
+        const result = await withLock(free, () => drain(free, own));
+        stats.queuedMs += Date.now() - started;
+        if (await spool.hasPending()) await tryDrain();
+        return result!;
+      }
       const ticket = await spool.enqueue<Res>(request);
       try {
         let delay = FIRST_FALLBACK_MS;

@@ -47,6 +47,11 @@ export const ORPHAN_AGE_MS = 120_000;
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
+/** Enqueue time on CLOCK_MONOTONIC (ns, shared by all processes), then the pid: ids sort in queue order. */
+export function newRequestId(): string {
+  return `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}`;
+}
+
 /** Where a waiter without inotify listens: the holder connects to it after publishing (a unix socket in the request's directory). */
 const WAKE_SOCKET = 'wake';
 
@@ -112,7 +117,7 @@ export function createSpool(dir: string, options: { inotify?: boolean } = {}): S
       let changed = false; // an event seen while we were reading, not sleeping
       const notify = () => { changed = true; wake?.(); };
       const watcher = await watchDirectory(staging, notify, options.inotify ?? true);
-      const id = `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}`;
+      const id = newRequestId();
       try {
         await rename(staging, path.join(dir, id));
       } catch (err) {

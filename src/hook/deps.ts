@@ -28,12 +28,25 @@ export interface HookDeps {
 /** Milliseconds since the process started (so the first mark also tells how long Node and the bundle took to start). */
 export const uptimeMs = () => process.uptime() * 1000;
 
-export function phaseTimer(): { mark: (phase: string) => void; summary: () => string } {
+const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
+
+/** Wall and CPU time (this process's, user+sys) of each phase; "start" is Node's start, the loader and the bundle. */
+export function phaseTimer(): { mark: (phase: string) => void; summary: () => string; cpuSummary: () => string } {
   let last = uptimeMs();
+  let lastCpu = cpuMs();
   const phases: string[] = [`start ${Math.round(last)}`];
+  const cpu: string[] = [`start ${lastCpu.toFixed(1)}`];
   return {
-    mark: (phase) => { const now = uptimeMs(); phases.push(`${phase} ${(now - last).toFixed(1)}`); last = now; },
+    mark: (phase) => {
+      const now = uptimeMs();
+      const nowCpu = cpuMs();
+      phases.push(`${phase} ${(now - last).toFixed(1)}`);
+      cpu.push(`${phase} ${(nowCpu - lastCpu).toFixed(1)}`);
+      last = now;
+      lastCpu = nowCpu;
+    },
     summary: () => phases.join(', '),
+    cpuSummary: () => cpu.join(', '),
   };
 }
 

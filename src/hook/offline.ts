@@ -9,7 +9,6 @@ import { describeError } from '../core/errors';
 import { routeSuccessor } from '../core/handover';
 import { readBackend, type BackendInfo } from './backend';
 import type { HookDeps } from './deps';
-import { preloadExec } from '../edges/exec';
 import type { UpEvent } from './online';
 import type { XenStore } from '../edges/xenstore';
 import { unpublishGuestConfig } from './guest-publish';
@@ -33,7 +32,6 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
     }
   };
 
-  preloadExec();
   const info = await attempt('reading xenstore', () => withXenStore(deps, (xs) => readBackend(xs, event.xenbusPath, { needName: true, strict: false })))
     ?? ({ y: vifIdsFromPath(event.xenbusPath).devid + 1 } as Partial<BackendInfo>);
 

@@ -8,7 +8,6 @@ import { describeError, VifError } from '../core/errors';
 import { readBackend } from './backend';
 import { underLock, type HookDeps } from './deps';
 import type { VifAddressing } from '../edges/network';
-import { preloadExec } from '../edges/exec';
 import { guestConfigFor } from '../core/guest-config';
 import { publishGuestConfig, unpublishGuestConfig } from './guest-publish';
 
@@ -32,7 +31,6 @@ type Undo = () => Promise<unknown>;
 
 export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutcome> {
   const { config, net, files, log } = deps;
-  preloadExec();
   const xs = await deps.openXenStore();
   const undo: Undo[] = [];
   try {

@@ -35,3 +35,8 @@ export function hookPhases(stderr: string): Map<string, number> {
   }
   return phases;
 }
+
+/** The hook's CPU phase line at LOG_LEVEL=debug ("cpu phases (ms): start 30.1, …") as phase -> ms (the hook process alone). */
+export function hookCpuPhases(stderr: string): Map<string, number> {
+  return hookPhases(stderr.replace(/^.*\bphases \(ms\):.*maxrss.*$/m, '').replace('cpu phases (ms):', 'phases (ms):'));
+}

@@ -215,6 +215,9 @@ export class Sandbox {
   /** Environment added to every hook run (e.g. VIF_NAT_DNS_* overrides). */
   hookEnv: Record<string, string> = {};
 
+  /** The hook script every runHook runs (the benchmark swaps in another build for its A/B). */
+  hookPath = HOOK;
+
   /** Run the compiled hook in dom0 as libxl (or xend) runs it, killed after libxl's 40 s (exit 137). */
   runHook(vif: VifSpec, command: 'online' | 'offline' | 'add' | 'remove', extraEnv: Record<string, string> = {}): Promise<RunResult> {
     const { args, env } = hookInvocation(vif, command, this.xs.socketPath);

@@ -182,6 +182,9 @@ async function main(): Promise<number> {
   const box = await Sandbox.create({ etcSize: '128m' });
   try {
     await box.startDnsmasq();
+    // as the host's boot does (systemd unit, or xend's network-script): forwarding, MASQUERADE, the guests' firewall chains
+    const boot = await box.runScript('network-nat-dns', ['start']);
+    if (boot.code !== 0) throw new Error(`network-nat-dns start failed: ${boot.stderr}`);
     const only = (process.env.BENCH_ONLY ?? 'latency,storms,bighosts,scale').split(',');
     const cost = await perEvent(box); // always: the storms' efficiency is measured against it
     if (only.includes('storms')) await storms(box, cost);

@@ -5,6 +5,14 @@ import { parseServices, type FirewallPolicy } from './firewall-rules';
 
 export const DEFAULT_CONFIG_PATH = '/etc/xen/vif-nat-dns.conf';
 
+/** Written by `network-nat-dns start` ("masquerade <network> <uplink>"): the boot step did the host-wide NAT, hooks need not check it. */
+export const NETWORK_STARTED_MARKER = '/run/vif-nat-dns/network-started';
+
+/** Whether the boot step's marker says the MASQUERADE rule for `network` out of `uplink` was put in place. */
+export function bootStepCovers(marker: string | undefined, network: string, uplink: string): boolean {
+  return marker !== undefined && marker.trim() === `masquerade ${network} ${uplink}`;
+}
+
 export const DEFAULTS = {
   NETWORK: '10.0.0.0/8',
   HOSTS_FILE: '/etc/hosts',

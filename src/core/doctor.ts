@@ -1,4 +1,5 @@
 // Doctor's checks as pure functions of what the edges gathered: each finding says what is wrong and how to fix it.
+import { bootStepCovers } from './config';
 import { parseEthers } from './ethers-file';
 import { parseHosts } from './hosts-file';
 import { parseIPv4 } from './ipv4';
@@ -19,6 +20,8 @@ export interface DoctorInput {
   readonly dnsmasqConfig?: { readonly sources: readonly string[]; readonly lines: readonly string[] };
   readonly ipForward: string;
   readonly masquerade?: { readonly rules: string; readonly uplink?: string };
+  /** NETWORK_STARTED_MARKER's text: what `network-nat-dns start` did at boot (undefined: it has not run). */
+  readonly bootMarker?: string;
   readonly lock: { readonly ageMs?: number; readonly staleMs: number; readonly journal: boolean };
   /** undefined: iptables-save could not be read. */
   readonly firewall?: FirewallInput;
@@ -105,8 +108,18 @@ export function checkHost(input: DoctorInput): Finding[] {
   if (input.masquerade) {
     const net = input.scheme.text;
     const has = input.masquerade.rules.split('\n').some((rule) => rule.includes(`-s ${net}`) && rule.includes('-j MASQUERADE'));
-    findings.push(has ? ok(`a MASQUERADE rule covers ${net}`)
-      : warn(`no MASQUERADE rule for ${net} yet`, `the first online adds it; or hooks/network-nat-dns start (iptables -t nat -A POSTROUTING -s ${net} -o ${input.masquerade.uplink ?? '<uplink>'} -j MASQUERADE)`));
+    const booted = input.masquerade.uplink !== undefined && bootStepCovers(input.bootMarker, net, input.masquerade.uplink);
+    if (booted && !has) {
+      findings.push(error(`network-nat-dns start put the MASQUERADE rule for ${net} -> ${input.masquerade.uplink} in place, but it is gone: hooks trust the boot step and do not add it back`,
+        'run network-nat-dns start again (or systemctl restart vif-nat-dns-network); find what flushed the nat table'));
+    } else {
+      findings.push(has ? ok(`a MASQUERADE rule covers ${net}`)
+        : warn(`no MASQUERADE rule for ${net} yet`, `the first online adds it; or hooks/network-nat-dns start (iptables -t nat -A POSTROUTING -s ${net} -o ${input.masquerade.uplink ?? '<uplink>'} -j MASQUERADE)`));
+    }
+    if (!booted) {
+      findings.push(warn('network-nat-dns start has not run since boot (or for another network or uplink): every online checks the MASQUERADE rule itself, one iptables run per guest',
+        'systemctl enable --now vif-nat-dns-network (xend runs network-nat-dns start itself)'));
+    }
   }
   if (input.lock.ageMs !== undefined && input.lock.ageMs > input.lock.staleMs) {
     findings.push(warn(`the lock is held and ${Math.round(input.lock.ageMs / 1000)} s old: a hook was killed holding it`, 'the next hook reclaims it by itself; nothing to do unless this repeats'));

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { VifError } from '../core/errors';
 import type { Liveness } from '../core/plan-online';
 import type { Exec } from './exec';
+import { NETWORK_STARTED_MARKER } from '../core/config';
 import { HANDOVER_ROUTE_METRIC } from '../core/handover';
 
 export interface VifAddressing {
@@ -27,6 +28,8 @@ export interface NetworkOps {
   /** Make sure one MASQUERADE rule covers `network` out of `uplink`; `serialise` runs the add under the file lock. */
   ensureMasquerade(network: string, uplink: string, serialise: <T>(fn: () => Promise<T>) => Promise<T>): Promise<'present' | 'added'>;
   defaultRouteDevice(): Promise<string | undefined>;
+  /** What `network-nat-dns start` recorded at boot (NETWORK_STARTED_MARKER), if it ran. */
+  bootMarker(): Promise<string | undefined>;
   /** Every IPv4 address with its device (`ip -4 addr`); an address may be on several devices (a migration hand-over). */
   addresses(): Promise<Array<[device: string, address: string]>>;
   /** Every device with its group number. */
@@ -143,6 +146,7 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
         return 'added' as const;
       });
     },
+    bootMarker: () => readFile(NETWORK_STARTED_MARKER, 'utf8').catch(() => undefined),
     async defaultRouteDevice() {
       return parseDefaultRoute(await readFile(`${procRoot}/net/route`, 'utf8').catch(() => ''));
     },

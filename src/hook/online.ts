@@ -4,6 +4,7 @@ import { migrationName } from '../core/hostname';
 import { onlineRouteMetric } from '../core/handover';
 import { parseIPv4 } from '../core/ipv4';
 import { parseGuestMac } from '../core/mac';
+import { bootStepCovers } from '../core/config';
 import { describeError, VifError } from '../core/errors';
 import { readBackend } from './backend';
 import { underLock, type HookDeps } from './deps';
@@ -57,7 +58,8 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     // anti-spoofing is in place before the device joins the guests' group; both are independent of the shared MASQUERADE check
     const [, masquerade] = await Promise.all([
       deps.firewall.addVif({ device, vmIp }, underLock(files)).then((rules) => { undo.push(rules.undo); deps.mark('firewall'); return net.up(vif); }),
-      uplink ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
+      // the boot step (network-nat-dns start) put it there: no iptables run per guest (doctor says if it was undone)
+      uplink && !bootStepCovers(await net.bootMarker(), config.scheme.text, uplink) ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
     ]);
     if (masquerade === 'added') notes.info.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
     if (role === 'incoming' && otherHolder) notes.info.push(`migration: ${vmIp} stays routed through ${otherHolder} until its offline hands it to ${device}`);

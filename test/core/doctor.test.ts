@@ -11,11 +11,17 @@ const healthy: DoctorInput = {
   scheme, hosts: '10.0.1.1\tweb\n', ethers: '00:16:3e:00:00:01 10.0.1.1\n',
   dnsmasq: { running: true, detail: 'dnsmasq is running' }, dnsmasqConfig: { sources: ['vif-nat-dns.conf'], lines: template },
   ipForward: '1\n', masquerade: { rules: '-A POSTROUTING -s 10.0.0.0/8 -o eth0 -j MASQUERADE\n', uplink: 'eth0' },
-  lock: { staleMs: 3000, journal: false }, firewall: healthyFirewall(),
+  bootMarker: 'masquerade 10.0.0.0/8 eth0\n', lock: { staleMs: 3000, journal: false }, firewall: healthyFirewall(),
 };
 const problems = (input: DoctorInput) => doctor(input).filter((f) => f.level !== 'ok').map((f) => f.message);
 
 describe('doctor', () => {
+  it('the boot step undone (its MASQUERADE rule flushed) is an error: hooks trust it and will not add the rule back', () => {
+    const found = doctor({ ...healthy, masquerade: { rules: '', uplink: 'eth0' } }).filter((f) => f.level === 'error');
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/network-nat-dns start put the MASQUERADE rule for 10\.0\.0\.0\/8 -> eth0 in place, but it is gone/)]);
+    expect(found[0]!.fix).toMatch(/run network-nat-dns start again/);
+  });
+
   it('finds nothing wrong with the shipped template and consistent files', () => {
     expect(problems(healthy)).toEqual([]);
   });
@@ -26,7 +32,7 @@ describe('doctor', () => {
     ['no-hosts', { dnsmasqConfig: { sources: ['x'], lines: [...template, 'no-hosts'] } }, /ignores \/etc\/hosts/],
     ['no covering range', { dnsmasqConfig: { sources: ['x'], lines: template.map((l) => l.replace('255.0.0.0', '255.255.0.0')) } }, /no dhcp-range covers/],
     ['forwarding off', { ipForward: '0' }, /forwarding is off/],
-    ['no MASQUERADE', { masquerade: { rules: '', uplink: 'eth0' } }, /no MASQUERADE rule/],
+    ['no MASQUERADE (no boot step either)', { masquerade: { rules: '', uplink: 'eth0' }, bootMarker: undefined }, /no MASQUERADE rule/],
     ['duplicate MAC', { ethers: '00:16:3e:00:00:01 10.0.1.1\n00:16:3e:00:00:01 10.0.2.1\n' }, /appears more than once/],
     ['address bound twice', { ethers: '00:16:3e:00:00:01 10.0.1.1\n00:16:3e:00:00:02 10.0.1.1\n' }, /bound to several MACs/],
     ['name twice', { hosts: '10.0.1.1 web\n10.0.2.1 web\n' }, /several managed addresses/],
@@ -34,6 +40,8 @@ describe('doctor', () => {
     ['binding without a name', { hosts: '' }, /has no name in \/etc\/hosts/],
     ['stale lock', { lock: { staleMs: 3000, ageMs: 60_000, journal: false } }, /killed holding it/],
     ['firewall unreadable', { firewall: undefined }, /cannot read the firewall/],
+    ['boot step never ran: hooks check the rule themselves', { bootMarker: undefined }, /network-nat-dns start has not run since boot/],
+    ['boot step ran for another uplink', { bootMarker: 'masquerade 10.0.0.0/8 eth1\n' }, /network-nat-dns start has not run since boot/],
   ])('%s', (_, change, message) => {
     const found = problems({ ...healthy, ...change } as DoctorInput);
     expect(found.some((m) => message.test(m))).toBe(true);

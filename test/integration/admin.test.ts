@@ -95,7 +95,21 @@ describe('admin CLI', () => {
     expect((await script('status')).stdout).toMatch(/forwarding=1 masquerade\(10\.0\.0\.0\/8 -> eth0\)=present firewall=present/);
     const saved = (await box.inDom0(['iptables-save'])).stdout.split('\n');
     for (const jump of ['-A PREROUTING -j VND-ANTISPOOF', '-A FORWARD -j VND-FORWARD', '-A INPUT -j VND-INPUT']) expect(saved.filter((l) => l === jump)).toHaveLength(1);
+    expect(await box.dom0File('/run/vif-nat-dns/network-started')).toBe('masquerade 10.0.0.0/8 eth0\n');
+    // undone behind the boot step's back: hooks trust it (no iptables run per guest), doctor says so, start repairs it
+    await box.inDom0(['iptables', '-w', '-t', 'nat', '-D', 'POSTROUTING', '-s', '10.0.0.0/8', '-o', 'eth0', '-j', 'MASQUERADE']);
+    const guest = await box.addGuest(70, 'after-boot', ['00:16:3e:00:70:01'], { headless: true });
+    expect((await box.runHook(guest.vifs[0]!, 'online')).code).toBe(0);
+    expect((await box.inDom0(['iptables', '-w', '-t', 'nat', '-S', 'POSTROUTING'])).stdout).not.toMatch(/MASQUERADE/);
+    const undone = await admin('doctor');
+    expect(undone.code).toBe(1);
+    expect(undone.stdout).toMatch(/\[FAIL\] network-nat-dns start put the MASQUERADE rule for 10\.0\.0\.0\/8 -> eth0 in place, but it is gone/);
+    expect((await script('start')).code).toBe(0);
+    expect((await admin('doctor')).stdout).toMatch(/\[ ok \] a MASQUERADE rule covers 10\.0\.0\.0\/8/);
+    await box.runHook(guest.vifs[0]!, 'offline');
+    await box.destroyGuest(guest);
     expect((await script('stop')).code).toBe(0);
+    expect(await box.dom0File('/run/vif-nat-dns/network-started')).toBe('');
     expect((await script('status')).code).toBe(1);
     expect((await box.inDom0(['iptables-save'])).stdout).not.toContain('VND-');
     expect((await script('bogus')).code).toBe(2);

@@ -68,6 +68,7 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
     dnsmasqConfig: await readConfig(cmdline),
     ipForward,
     masquerade: rules && rules.exitCode === 0 ? { rules: rules.stdout, uplink } : undefined,
+    bootMarker: await ctx.net.bootMarker(),
     lock: { ageMs: lockStat ? Date.now() - lockStat.mtimeMs : undefined, staleMs: config.lockStaleMs, journal },
     firewall: ruleState && { state: ruleState, policy: config.firewall, ...facts },
   };

@@ -29,7 +29,7 @@ export async function cpuPerEvent(events: number, fn: () => Promise<void>): Prom
 export async function buildExecaHook(dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   // esbuild's CLI (its JS API cannot run from inside this bundle), with the build script's options
-  await check(join(REPO, 'node_modules', '.bin', 'esbuild'), [`vif-nat-dns=${join(REPO, 'src/hook/entry.ts')}`, '--bundle', '--platform=node', '--target=node20',
+  await check(join(REPO, 'node_modules', '.bin', 'esbuild'), [`vif-nat-dns=${join(REPO, 'src/hook/entry.ts')}`, '--bundle', '--platform=node', '--target=node18',
     '--format=cjs', `--outdir=${dir}`, '--out-extension:.js=.cjs', '--define:HOOK_RUNNER="execa"', '--log-level=warning']);
   copyFileSync(join(REPO, 'dist', 'loader.cjs'), join(dir, 'loader.cjs'));
   const script = join(dir, 'vif-nat-dns');

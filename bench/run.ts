@@ -23,7 +23,6 @@ const out: string[] = [];
 const say = (line = '') => { process.stdout.write(`${line}\n`); out.push(line); };
 let nextDomid = 1;
 const scratch = mkdtempSync(join(tmpdir(), 'vnd-bench-'));
-const HOOK_PATH = join(REPO, 'hooks', 'vif-nat-dns');
 
 async function bareNode(box: Sandbox): Promise<number> {
   return run('/usr/bin/nsenter', ['-t', String(box.dom0.pid), '-m', '-n', '--', process.execPath, '-e', '0'], { env: { PATH: '/usr/bin:/bin' } }).then((r) => r.ms);
@@ -57,8 +56,8 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
       off: await cpuPerEvent(1, async () => { wall.off.push((await hook('offline')).ms); }),
       bare: await cpuPerEvent(1, async () => { wall.bare.push(await bareNode(box)); }),
       execa: await cpuPerEvent(1, async () => {
-        box.hookPath = execaHook;
-        try { wall.execa.push((await hook('online')).ms); } finally { box.hookPath = HOOK_PATH; }
+        box.hookOverride = execaHook;
+        try { wall.execa.push((await hook('online')).ms); } finally { box.hookOverride = undefined; }
         await hook('offline');
       }),
     };

@@ -92,7 +92,7 @@ export class Sandbox {
 
   /** The vif script the toolstack runs: the runtime's installed copy, or the checkout's hooks/vif-nat-dns. */
   get hookPath(): string {
-    return this.runtime ? join(RUNTIME_PREFIX, 'scripts', 'vif-nat-dns') : HOOK;
+    return this.hookOverride ?? (this.runtime ? join(RUNTIME_PREFIX, 'scripts', 'vif-nat-dns') : HOOK);
   }
 
   /** An administrator's script (vif-nat-dns-admin, regen-ethers, network-nat-dns): installed, or the checkout's. */
@@ -215,8 +215,8 @@ export class Sandbox {
   /** Environment added to every hook run (e.g. VIF_NAT_DNS_* overrides). */
   hookEnv: Record<string, string> = {};
 
-  /** The hook script every runHook runs (the benchmark swaps in another build for its A/B). */
-  hookPath = HOOK;
+  /** Another hook script for every runHook (the benchmark's A/B swaps in another build); undefined: hookPath's default. */
+  hookOverride: string | undefined;
 
   /** Run the compiled hook in dom0 as libxl (or xend) runs it, killed after libxl's 40 s (exit 137). */
   runHook(vif: VifSpec, command: 'online' | 'offline' | 'add' | 'remove', extraEnv: Record<string, string> = {}): Promise<RunResult> {

@@ -70,7 +70,11 @@ function checkAddressFree(hosts: HostsFile, ip: number, hostname: string): void 
   }
 }
 
-export function allocate(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, request: AllocationRequest): Allocation {
+/** The used machine numbers of these files, computed when first needed; a batch passes one it keeps up to date across its requests. */
+export type UsedMachines = () => Uint8Array;
+
+export function allocate(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, request: AllocationRequest,
+  used: UsedMachines = () => usedMachines(scheme, hosts, ethers)): Allocation {
   const hostname = hostnameFor(request.domainName, request.y);
   const result = (machine: number, y: number, newHostsLines: string[]): Allocation => ({
     hostname, machine, y, newHostsLines,
@@ -114,7 +118,7 @@ export function allocate(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, r
     return result(base.machine, request.y, [hostsLine(formatIPv4(ip), hostname)]);
   }
 
-  const machine = lowestFreeMachine(scheme, usedMachines(scheme, hosts, ethers));
+  const machine = lowestFreeMachine(scheme, used());
   const lines = [hostsLine(formatIPv4(encode(scheme, { machine, y: 1, side: 'vm' })), baseName)];
   if (request.y !== 1) lines.push(hostsLine(formatIPv4(encode(scheme, { machine, y: request.y, side: 'vm' })), hostname));
   return result(machine, request.y, lines);

@@ -5,6 +5,7 @@ import { revertChange } from './plan-revert';
 import type { HostsFile } from './hosts-file';
 import type { EthersFile } from './ethers-file';
 import type { Scheme } from './scheme';
+import { usedMachines, type UsedMachines } from './allocation';
 import { serializeError, type BatchRequest, type RequestResult } from './batch-request';
 
 export interface BatchState {
@@ -18,12 +19,12 @@ export type LiveAddresses = ReadonlyMap<string, readonly string[]>;
 export type RequestPlan = { readonly kind: 'applied'; readonly state: BatchState; readonly result: RequestResult } | { readonly kind: 'needs-liveness' };
 
 /** One request against `state`. A refused request (VifError, or anything thrown) leaves the state as it was and reports why. */
-export function planRequest(scheme: Scheme, state: BatchState, request: BatchRequest, live?: LiveAddresses): RequestPlan {
+export function planRequest(scheme: Scheme, state: BatchState, request: BatchRequest, live?: LiveAddresses, used?: UsedMachines): RequestPlan {
   try {
     switch (request.kind) {
       case 'online': {
         const liveness: Liveness | undefined = live && { ownDevice: request.device, devicesByAddress: live };
-        const planned = planOnline(scheme, state.hosts, state.ethers, request, liveness);
+        const planned = planOnline(scheme, state.hosts, state.ethers, request, liveness, used);
         if (planned.kind === 'needs-liveness') return planned;
         const { allocation, displacedMacs, addedHostsLines, addedEthersLines, removedEthersLines, hosts, ethers } = planned.plan;
         return { kind: 'applied', state: { hosts, ethers }, result: { kind: 'online', allocation, displacedMacs, change: { addedHostsLines, addedEthersLines, removedEthersLines } } };
@@ -59,11 +60,18 @@ export interface BatchPlan {
 export function planBatch(scheme: Scheme, initial: BatchState, requests: readonly BatchRequest[], live?: LiveAddresses): BatchPlan | { readonly kind: 'needs-liveness' } {
   let state = initial;
   const results: RequestResult[] = [];
+  // used machine numbers, scanned once and kept up to date while requests only add (a 65,000-name file is 4 MB to scan);
+  // scanned again after anything that removes a line, which may free a number
+  let used: Uint8Array | undefined;
   for (const request of requests) {
-    const planned = planRequest(scheme, state, request, live);
+    const current = state;
+    const planned = planRequest(scheme, state, request, live, () => (used ??= usedMachines(scheme, current.hosts, current.ethers)));
     if (planned.kind === 'needs-liveness') return planned;
     state = planned.state;
     results.push(planned.result);
+    const result = planned.result;
+    if (result.kind === 'online' && result.change.removedEthersLines.length === 0) used?.fill(1, result.allocation.machine, result.allocation.machine + 1);
+    else if (result.kind !== 'error' && !(result.kind === 'offline' && result.removedEthersLines.length === 0)) used = undefined;
   }
   return { kind: 'plan', state, results, hostsChanged: state.hosts !== initial.hosts, ethersChanged: state.ethers !== initial.ethers };
 }

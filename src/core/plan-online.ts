@@ -1,5 +1,5 @@
 // Plan of an online event: the address, the new /etc/hosts and /etc/ethers, and whom we displace; pure, so a failed plan changes nothing.
-import { allocate, type AllocationRequest, type Allocation } from './allocation';
+import { allocate, type AllocationRequest, type Allocation, type UsedMachines } from './allocation';
 import { VifError } from './errors';
 import { appendEthersLines, ethersLine, removeEthersLines, type EthersFile } from './ethers-file';
 import { appendHostsLines, type HostsFile } from './hosts-file';
@@ -39,8 +39,8 @@ export function liveHolder(scheme: Scheme, liveness: Liveness, vmIp: number): st
   return devices.find((device) => device !== liveness.ownDevice);
 }
 
-export function planOnline(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, request: OnlineRequest, liveness?: Liveness): OnlinePlanResult {
-  const allocation = allocate(scheme, hosts, ethers, request);
+export function planOnline(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, request: OnlineRequest, liveness?: Liveness, used?: UsedMachines): OnlinePlanResult {
+  const allocation = allocate(scheme, hosts, ethers, request, used);
   const ourIp = parseIPv4(allocation.vmIp)!;
   const wanted = ethersLine(request.mac, allocation.vmIp);
   const remove = new Set<number>();

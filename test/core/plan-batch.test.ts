@@ -62,6 +62,15 @@ describe('planBatch', () => {
     expect(text(plan.state)).toEqual({ hosts: '10.0.2.1\tb\n10.0.1.1\tc\n', ethers: `${mac(2)} 10.0.2.1\n${mac(3)} 10.0.1.1\n` });
   });
 
+  it('a number freed in the middle of a batch (a binding with no name removed) goes to the next new guest, as one by one', () => {
+    const initial = state('', '00:16:3e:00:09:09 10.0.1.1\n');
+    const requests: BatchRequest[] = [online('a', 1),
+      { kind: 'offline', device: 'vif9.0', y: 1, mac: '00:16:3e:00:09:09', dom0IpsOnDevice: ['10.0.1.129'], liveAddresses: [] }, online('b', 2)];
+    const plan = batch(initial, requests);
+    expect(text(plan.state)).toEqual(text(sequential(initial, requests)));
+    expect(text(plan.state).hosts).toBe('10.0.2.1\ta\n10.0.1.1\tb\n');
+  });
+
   it('asks for liveness once an online needs it, then refuses only that one', () => {
     const initial = state('10.0.1.1\ta\n', `${mac(9)} 10.0.1.1\n`);
     expect(planBatch(scheme, initial, [online('b', 2), online('a', 1)]).kind).toBe('needs-liveness');

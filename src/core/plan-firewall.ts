@@ -133,6 +133,15 @@ export function planRemoveVif(state: RuleState, device: string): FirewallPlan {
 }
 
 /**
+ * offline's first try, without reading the firewall: the one dispatch rule and the chain, as online left them. Fails
+ * as a whole (nothing changed) if they are not exactly so (gone, duplicated): then planRemoveVif from a read.
+ */
+export function blindRemoveVif(device: string): FirewallPlan {
+  const chain = vifChain(device);
+  return { batch: `*raw\n-D ${ANTISPOOF} ${dispatchRule(device)}\n-F ${chain}\n-X ${chain}\nCOMMIT\n`, needsLock: false, changes: [`- raw ${chain}`] };
+}
+
+/**
  * regen-firewall (and network-nat-dns start): the shared chains, every running vif's chain, and no chain left for a
  * device that no longer exists. Run under the hooks' lock.
  */

@@ -1,7 +1,7 @@
 // Applies firewall plans: one `iptables-save` read and one `iptables-restore -w --noflush` batch, planned again from a fresh read if a guard failed.
 import { VifError } from '../core/errors';
 import { parseSave, type FirewallPolicy, type RuleState, type VifBinding } from '../core/firewall-rules';
-import { planAddVif, planRemoveVif, planRestoreVif, type FirewallPlan } from '../core/plan-firewall';
+import { blindRemoveVif, planAddVif, planRemoveVif, planRestoreVif, type FirewallPlan } from '../core/plan-firewall';
 import type { Exec } from './exec';
 
 export type Serialise = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -54,6 +54,9 @@ export function createFirewall(exec: Exec, policy: FirewallPolicy): Firewall {
       return { changes: plan.changes, undo: () => apply((state) => planRestoreVif(state, vif.device, previous)) };
     },
     async removeVif(device) {
+      // one spawn when the rules are as online left them; otherwise planned from a read (tolerant of anything gone)
+      const blind = blindRemoveVif(device);
+      if ((await exec('iptables-restore', ['-w', RESTORE_WAIT_S, '--noflush'], { input: blind.batch })).exitCode === 0) return blind.changes;
       return (await apply((state) => planRemoveVif(state, device))).changes;
     },
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSave, type FirewallPolicy, type RuleState } from '../../src/core/firewall-rules';
-import { planAddVif, planRegenFirewall, planRemoveFirewall, planRemoveVif, planRestoreVif } from '../../src/core/plan-firewall';
+import { blindRemoveVif, planAddVif, planRegenFirewall, planRemoveFirewall, planRemoveVif, planRestoreVif } from '../../src/core/plan-firewall';
 import { emptyState, restore, save } from './iptables-sim';
 
 const policy: FirewallPolicy = { group: 4646, isolate: false, dom0Services: [] };
@@ -77,6 +77,16 @@ describe('firewall plans', () => {
     state = restore(state, planRemoveVif(state, web.device).batch);
     expect(rules(state, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif8.0 -j VND-SRC-vif8.0']);
     expect(planRemoveVif(state, web.device).batch).toBe('');
+  });
+
+  it('offline\'s blind first try removes the vif as online left it, and fails whole on anything else', () => {
+    const state = online(online(emptyState(), db));
+    expect(save(restore(state, blindRemoveVif(web.device).batch))).toBe(save(restore(state, planRemoveVif(state, web.device).batch)));
+    const gone = restore(state, blindRemoveVif(web.device).batch);
+    expect(() => restore(gone, blindRemoveVif(web.device).batch)).toThrow(/no such rule/);
+    const doubled = restore(state, '');
+    doubled.get('raw')!.get('VND-ANTISPOOF')!.push('-i vif7.0 -j VND-SRC-vif7.0');
+    expect(() => restore(doubled, blindRemoveVif(web.device).batch)).toThrow(/busy/);
   });
 
   it('a duplicated dispatch rule or built-in jump is trimmed to one by the next online', () => {

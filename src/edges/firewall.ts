@@ -25,6 +25,7 @@ export function createFirewall(exec: Exec, policy: FirewallPolicy): Firewall {
     const saved = await exec('iptables-save', [], { check: true });
     return parseSave(saved.stdout);
   };
+  const restore = (batch: string) => exec('iptables-restore', ['-w', RESTORE_WAIT_S, '--noflush'], { input: batch });
 
   const apply = async (planner: (state: RuleState) => FirewallPlan, serialise?: Serialise): Promise<FirewallPlan> => {
     let failure = '';
@@ -32,7 +33,7 @@ export function createFirewall(exec: Exec, policy: FirewallPolicy): Firewall {
       const plan = planner(await read());
       if (plan.batch === '') return plan;
       if (plan.needsLock && serialise) return serialise(() => apply(planner));
-      const result = await exec('iptables-restore', ['-w', RESTORE_WAIT_S, '--noflush'], { input: plan.batch });
+      const result = await restore(plan.batch);
       if (result.exitCode === 0) return plan;
       failure = result.stderr.trim().split('\n').slice(0, 3).join(' / ') || `exit code ${result.exitCode}`;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -56,7 +57,7 @@ export function createFirewall(exec: Exec, policy: FirewallPolicy): Firewall {
     async removeVif(device) {
       // one spawn when the rules are as online left them; otherwise planned from a read (tolerant of anything gone)
       const blind = blindRemoveVif(device);
-      if ((await exec('iptables-restore', ['-w', RESTORE_WAIT_S, '--noflush'], { input: blind.batch })).exitCode === 0) return blind.changes;
+      if ((await restore(blind.batch)).exitCode === 0) return blind.changes;
       return (await apply((state) => planRemoveVif(state, device))).changes;
     },
   };

@@ -58,9 +58,9 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
       execa: await cpuPerEvent(1, async () => {
         box.hookOverride = execaHook;
         try { wall.execa.push((await hook('online')).ms); } finally { box.hookOverride = undefined; }
-        await hook('offline');
       }),
     };
+    await hook('offline'); // after the execa online, outside its measurement
     if (!measured) { for (const key of Object.keys(wall) as Array<keyof typeof wall>) wall[key].splice(0); continue; }
     wall.on.push(up.ms);
     for (const key of Object.keys(cpu) as Array<keyof typeof cpu>) cpu[key] += c[key] / RUNS;

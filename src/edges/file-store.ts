@@ -4,6 +4,7 @@ import { open, readFile, appendFile, unlink, stat, lstat, readdir, realpath } fr
 import { constants, type Stats } from 'node:fs';
 import { VifError } from '../core/errors';
 import { escapeRegExp } from '../core/regexp';
+import { writeFileAtomicSync } from './atomic-write';
 import { acquireLock, type HeldLock, type LockOptions } from './lock';
 
 export interface Snapshot {
@@ -46,11 +47,7 @@ interface FileState {
 
 class ConcurrentChange extends Error {}
 
-type WriteFileAtomic = typeof import('write-file-atomic');
-let writeFileAtomicModule: Promise<WriteFileAtomic> | undefined;
-/** Evaluated only by a process that writes (a hook whose request another applied never needs it). */
-const writeFileAtomic: WriteFileAtomic = ((file: string, data: Buffer, options: Parameters<WriteFileAtomic>[2]) =>
-  (writeFileAtomicModule ??= import('write-file-atomic').then((m) => m.default)).then((write) => write(file, data, options))) as WriteFileAtomic;
+
 
 const MAX_ATTEMPTS = 5;
 
@@ -110,7 +107,7 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   const stats: TransactionStats = { lockWaitMs: 0, lockHeldMs: 0, attempts: 0 };
 
   /**
-   * A writer killed mid-write leaves write-file-atomic's temp file (<real target>.<digits>) behind. Before each write
+   * A writer killed mid-write leaves its temp file (<real target>.<digits>, atomic-write.ts) behind. Before each write
    * the journal records the real target and the time; the next lock holder removes that target's temp-named siblings
    * created since (an older hosts.20240101 backup of the administrator's is never touched).
    */
@@ -145,11 +142,10 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     // O_NOFOLLOW: a symlink planted at the journal's name must not turn this append into a write elsewhere
     await appendFile(journal, `${await realTarget(file)}\t${Date.now()}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW });
     try {
-      await writeFileAtomic(file, Buffer.from(content, 'latin1'), {
-        fsync: true,
-        // the owner and mode we read (so write-file-atomic need not stat again); 0644 root for a new file
+      // the owner and mode we read; 0644 root for a new file
+      writeFileAtomicSync(await realTarget(file), Buffer.from(content, 'latin1'), {
         mode: before ? before.mode & 0o7777 : 0o644,
-        chown: before ? { uid: before.uid, gid: before.gid } : undefined,
+        owner: before ? { uid: before.uid, gid: before.gid } : undefined,
       });
     } catch (err) {
       throw ioError('write', file, err);
@@ -180,7 +176,9 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failure) {
       await Promise.all(writes.filter((_, i) => outcomes[i]!.status === 'fulfilled').map(([file, , before]) =>
-        writeFileAtomic(file, Buffer.from(before.content, 'latin1'), { fsync: true }).catch(() => undefined)));
+        realTarget(file).then((real) => writeFileAtomicSync(real, Buffer.from(before.content, 'latin1'), {
+          mode: before.stat ? before.stat.mode & 0o7777 : 0o644, owner: before.stat && { uid: before.stat.uid, gid: before.stat.gid },
+        })).catch(() => undefined)));
       throw failure.reason;
     }
     await unlink(journal).catch(() => undefined);

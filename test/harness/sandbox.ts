@@ -153,8 +153,7 @@ export class Sandbox {
     await checkResult(this.inDom0(['ip', '-batch', '-'], { input: `addr add ${DOM0_UPLINK_IP}/24 dev ${UPLINK}\nlink set ${UPLINK} up\nroute add default via ${LAN_IP}\n` }), 'dom0 uplink');
     await checkResult(this.inNet(this.lan, ['ip', '-batch', '-'], { input: `addr add ${LAN_IP}/24 dev eth0\nlink set eth0 up\n` }), 'lan side');
     // the "outside world": answers each TCP connection with the address it came from
-    const server = 'require("net").createServer((s)=>s.end(s.remoteAddress+"\\n")).listen(' + LAN_PORT + ',"' + LAN_IP + '",()=>console.log("listening"))';
-    this.lanServer = daemon('nsenter', ['-t', String(this.lan.pid), '-n', '--', process.execPath, '-e', server]);
+    this.lanServer = daemon('nsenter', ['-t', String(this.lan.pid), '-n', '--', process.execPath, join(REPO, 'test', 'harness', 'echo-peer.cjs'), LAN_IP, String(LAN_PORT)]);
     await this.lanServer.waitFor(/listening/);
   }
 

@@ -17,7 +17,8 @@ XEN_GZ=/boot/xen-4.17-amd64.gz
 
 version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || true; }
 candidate() { apt-cache policy "$1" | sed -n 's/^  Candidate: //p'; }
-KPKG=$(apt-cache depends linux-image-amd64 | sed -n 's/^  Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
+# (no early-exiting reader in a pipeline: with pipefail its writer's SIGPIPE would fail the build)
+KPKG=$(apt-cache depends linux-image-amd64 | awk '/^  Depends: linux-image-[0-9]/ && !found { print $2; found = 1 }')
 [ -n "$KPKG" ] || { echo "build-images: apt knows no linux-image-amd64 kernel: run apt-get update" >&2; exit 1; }
 KVER=${KPKG#linux-image-}
 KEY_TEXT="xen=$(version xen-hypervisor-4.17-amd64) kernel=$KPKG=$(candidate "$KPKG") busybox=$(candidate busybox-static)
@@ -88,7 +89,7 @@ rm -f "$G/sbin/poweroff" && printf '#!/bin/sh\nexec /bin/busybox poweroff -f\n' 
 pack "$G" "$WORK/guest-initrd.cpio.gz"
 
 rm -rf "$WORK/debs" "$WORK/kernel" "$WORK/busybox" "$D0" "$G"
-printf '%s\n' "$KEY_TEXT" | head -n 1 > "$WORK/ready"
+printf '%s\n' "${KEY_TEXT%%$'\n'*}" > "$WORK/ready"
 mv "$WORK" "$OUT"
 trap - EXIT
 # older builds (other package versions) are dead weight

@@ -116,10 +116,10 @@ export const scenarios = {
     return { reboot: { exit: reboot.code, output: reboot.output }, beforeDomid, domid: id, before, after, ms, xlLogHookLines: hookLines(xlLog) };
   },
 
-  /** 20 guests created at once: distinct addresses, all leased, each hook's own duration from its event line. */
-  async 'parallel-20'() {
+  /** Guests created at once (vndlab_parallel, default 10): distinct addresses, all leased, each hook's own duration. */
+  async parallel() {
     for (const name of await runningNames()) await destroyGuest(name);
-    const names = Array.from({ length: Number(process.env.vndlab_parallel ?? 20) }, (_, i) => `lab-p${String(i + 1).padStart(2, '0')}`);
+    const names = Array.from({ length: Number(process.env.vndlab_parallel ?? 10) }, (_, i) => `lab-p${String(i + 1).padStart(2, '0')}`);
     const started = Date.now();
     const created = await Promise.all(names.map((name) => createGuest({ name, vifs: [SCRIPT] }, 240_000)));
     const wallMs = Date.now() - started;
@@ -133,7 +133,7 @@ export const scenarios = {
     writeFileSync('/etc/xen/xl.conf', `${fileText('/etc/xen/xl.conf')}
 vif.default.script="vif-nat-dns"
 `);
-    const specs = [{ name: 'web', vifs: ['', ''] }, { name: 'db', vifs: [''] }, { name: 'Build_Runner-7', vifs: [''] }];
+    const specs = [{ name: 'web', vifs: ['', ''] }, { name: 'db', vifs: [''] }, { name: 'Build_Runner-7', vifs: [''], lookup: 'build-runner-7.xen.internal' }];
     const created = await Promise.all(specs.map((spec) => createGuest(spec)));
     const destroyed = await Promise.all(specs.map((spec) => destroyGuest(spec.name)));
     return { created, destroyed, hosts: fileText('/etc/hosts'), ethers: fileText('/etc/ethers') };

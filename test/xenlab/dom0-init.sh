@@ -11,8 +11,11 @@ trap finish EXIT
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devpts -o gid=5,mode=620 devpts /dev/pts 2>/dev/null || { mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; }
+# a checkout under /tmp or /run (a CI's fresh clone) keeps its path across the fresh tmpfs mounts below
+case "${vndlab_repo:-}" in /tmp/*|/run/*) mkdir -p /mnt/vndlab-repo && mount --bind "$vndlab_repo" /mnt/vndlab-repo ;; esac
 mount -t tmpfs -o mode=755 run /run
 mount -t tmpfs -o mode=1777 tmp /tmp
+case "${vndlab_repo:-}" in /tmp/*|/run/*) mkdir -p "$vndlab_repo" && mount --bind /mnt/vndlab-repo "$vndlab_repo" ;; esac
 mkdir -p /run/lock /run/dnsmasq /run/xen /run/xenstored /run/vndlab-results /var/log/xen/console /var/lib/xen /var/lib/misc
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /run/vndlab-results || fatal "cannot mount the results share"
 hostname dom0

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmarks of the hook in the namespaced sandbox: per-event latency vs a bare Node start, storms, /etc/hosts scale, memory.
 // Prints medians and ratios and writes bench/RESULTS.md. Run as root: npm run bench (BENCH_RUNS, BENCH_STORMS, BENCH_BIG_HOSTS_STORM
-// to resize; BENCH_ONLY=latency,storms,bighosts,scale to pick sections).
+// to resize; BENCH_ONLY=latency,storms,bighosts,scale,pool to pick sections).
 import { cpus, release, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { testMac } from '../test/harness/xen-domain';
 import { fmt, hookCpuPhases, hookPhases, hookTimings, median, percentile } from './stats';
 import { efficiency, quiesce, runStorm, stormRow, STORM_HEADER, type StormFigures } from './storms';
 import { buildExecaHook, cpuPerEvent } from './cpu';
+import { poolLatency } from './pool';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const STORMS = (process.env.BENCH_STORMS ?? '50,200,400').split(',').map(Number);
@@ -184,11 +185,12 @@ async function main(): Promise<number> {
     // as the host's boot does (systemd unit, or xend's network-script): forwarding, MASQUERADE, the guests' firewall chains
     const boot = await box.runScript('network-nat-dns', ['start']);
     if (boot.code !== 0) throw new Error(`network-nat-dns start failed: ${boot.stderr}`);
-    const only = (process.env.BENCH_ONLY ?? 'latency,storms,bighosts,scale').split(',');
+    const only = (process.env.BENCH_ONLY ?? 'latency,storms,bighosts,scale,pool').split(',');
     const cost = await perEvent(box); // always: the storms' efficiency is measured against it
     if (only.includes('storms')) await storms(box, cost);
     if (only.includes('bighosts')) await bigHostsStorm(box, cost);
-    if (only.includes('scale')) await scale(box); // last: it leaves a 65,000-entry /etc/hosts behind
+    if (only.includes('scale')) await scale(box); // after the others here: it leaves a 65,000-entry /etc/hosts behind
+    if (only.includes('pool')) await poolLatency(RUNS, say, () => nextDomid++); // its own dom0 and etcd cluster
   } finally {
     await box.destroy();
     rmSync(scratch, { recursive: true, force: true });

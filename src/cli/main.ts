@@ -9,9 +9,10 @@ import { ip2mac, mac2ip, macFor } from './commands/mac-commands';
 import { installCommand, uninstallCommand } from './commands/install';
 import { reserve } from './commands/reserve';
 import { regenFirewall, removeFirewall } from './commands/firewall-commands';
+import { poolCommand } from './commands/pool';
 
 export function commands(repo: string): Command[] {
-  return [list, doctorCommand, regenEthers, regenFirewall, removeFirewall, forget, gc, reserve, macFor, mac2ip, ip2mac, installCommand(repo), uninstallCommand];
+  return [list, doctorCommand, regenEthers, regenFirewall, removeFirewall, forget, gc, reserve, macFor, mac2ip, ip2mac, installCommand(repo), uninstallCommand, poolCommand];
 }
 
 export function usage(all: readonly Command[]): string {

@@ -21,13 +21,15 @@ export interface Allocation {
   readonly newHostsLines: readonly string[]; // lines to append to /etc/hosts (empty when already recorded)
 }
 
-/** Machine numbers taken by any managed address in /etc/hosts or /etc/ethers, as a bitmap indexed by machine number. */
-export function usedMachines(scheme: Scheme, hosts: HostsFile, ethers?: EthersFile): Uint8Array {
+/** Machine numbers taken by any managed address in /etc/hosts (and `alsoHosts`) or /etc/ethers, as a bitmap indexed by machine number. */
+export function usedMachines(scheme: Scheme, hosts: HostsFile, ethers?: EthersFile, alsoHosts?: HostsFile): Uint8Array {
   const used = new Uint8Array(maxMachine(scheme) + 1);
-  forEachLeadingAddress(hosts, textPrefix(scheme), (ip) => {
-    const machine = machineOf(scheme, ip);
-    if (machine !== undefined) used[machine] = 1;
-  });
+  for (const file of alsoHosts ? [hosts, alsoHosts] : [hosts]) {
+    forEachLeadingAddress(file, textPrefix(scheme), (ip) => {
+      const machine = machineOf(scheme, ip);
+      if (machine !== undefined) used[machine] = 1;
+    });
+  }
   for (const entry of ethers?.entries ?? []) {
     const machine = entry.ipv4 === undefined ? undefined : machineOf(scheme, entry.ipv4);
     if (machine !== undefined) used[machine] = 1;
@@ -35,9 +37,14 @@ export function usedMachines(scheme: Scheme, hosts: HostsFile, ethers?: EthersFi
   return used;
 }
 
-export function lowestFreeMachine(scheme: Scheme, used: Uint8Array): number {
+/** The lowest free number; with `skip`, the (skip+1)-th lowest when there are that many (hosts racing for one number spread out). */
+export function lowestFreeMachine(scheme: Scheme, used: Uint8Array, skip = 0): number {
   const max = maxMachine(scheme);
-  const machine = used.indexOf(0, 1);
+  let machine = used.indexOf(0, 1);
+  for (let n = 0, next = machine; n < skip && next !== -1 && next <= max; n++) {
+    next = used.indexOf(0, next + 1);
+    if (next !== -1 && next <= max) machine = next;
+  }
   if (machine !== -1 && machine <= max) return machine;
   throw new VifError('EXHAUSTED', `all ${max} machine numbers of ${scheme.text} are taken in /etc/hosts`,
     'release unused ones with `vif-nat-dns-admin forget <hostname>` or `gc`, or configure a larger NETWORK', { network: scheme.text, max });
@@ -73,8 +80,9 @@ function checkAddressFree(hosts: HostsFile, ip: number, hostname: string): void 
 /** The used machine numbers of these files, computed when first needed; a batch passes one it keeps up to date across its requests. */
 export type UsedMachines = () => Uint8Array;
 
+/** `skipFree`: take the (skipFree+1)-th lowest free number (a pool host that lost races for the lowest). */
 export function allocate(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, request: AllocationRequest,
-  used: UsedMachines = () => usedMachines(scheme, hosts, ethers)): Allocation {
+  used: UsedMachines = () => usedMachines(scheme, hosts, ethers), skipFree = 0): Allocation {
   const hostname = hostnameFor(request.domainName, request.y);
   const result = (machine: number, y: number, newHostsLines: string[]): Allocation => ({
     hostname, machine, y, newHostsLines,
@@ -118,7 +126,7 @@ export function allocate(scheme: Scheme, hosts: HostsFile, ethers: EthersFile, r
     return result(base.machine, request.y, [hostsLine(formatIPv4(ip), hostname)]);
   }
 
-  const machine = lowestFreeMachine(scheme, used());
+  const machine = lowestFreeMachine(scheme, used(), skipFree);
   const lines = [hostsLine(formatIPv4(encode(scheme, { machine, y: 1, side: 'vm' })), baseName)];
   if (request.y !== 1) lines.push(hostsLine(formatIPv4(encode(scheme, { machine, y: request.y, side: 'vm' })), hostname));
   return result(machine, request.y, lines);

@@ -4,7 +4,15 @@ import type { Allocation } from './allocation';
 import type { FileChange } from './plan-online';
 import { isStrictIPv4 } from './ipv4';
 
-export interface OnlineRequestData {
+/** A pool dom0's online also carries what the registry said (src/pool): the address it holds, or why it could not be asked. */
+export interface PoolOnlineFields {
+  /** The registry's address for this name, and the pool names this dom0's /etc/hosts lacked when the hook looked. */
+  readonly pool?: { readonly hostname: string; readonly vmIp: string; readonly names: ReadonlyArray<readonly [string, string]> };
+  /** The registry could not be reached (why): only a name the files already hold may start. */
+  readonly degraded?: string;
+}
+
+export interface OnlineRequestData extends PoolOnlineFields {
   readonly kind: 'online';
   readonly device: string; // the vif (after any rename): its own dom0 address never counts as another holder's
   readonly domainName: string;
@@ -36,6 +44,7 @@ export interface OnlineApplied {
   readonly allocation: Allocation;
   readonly displacedMacs: readonly string[];
   readonly change: FileChange;
+  readonly poolConflicts?: readonly string[]; // pool names this /etc/hosts contradicts (left as they are)
 }
 
 export interface OfflineApplied {
@@ -77,6 +86,24 @@ const isString = (v: unknown, max = 1024): v is string => typeof v === 'string' 
 const isY = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 127;
 const isLines = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 256 && v.every((l) => isString(l, 2048) && !l.includes('\n'));
 
+const isName = (v: unknown): v is string => isString(v, 63) && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(v);
+const isNameAddress = (v: unknown): v is [string, string] => Array.isArray(v) && v.length === 2 && isName(v[0]) && isString(v[1], 15) && isStrictIPv4(v[1]);
+
+function poolFields(r: Record<string, unknown>): PoolOnlineFields {
+  const fields: { pool?: PoolOnlineFields['pool']; degraded?: string } = {};
+  if (r.degraded !== undefined) {
+    if (!isString(r.degraded, 2048)) bad('bad degraded reason');
+    fields.degraded = r.degraded;
+  }
+  if (r.pool !== undefined) {
+    const pool = r.pool as Record<string, unknown>;
+    if (typeof pool !== 'object' || pool === null || !isName(pool.hostname) || !isString(pool.vmIp, 15) || !isStrictIPv4(pool.vmIp)) bad('bad pool address');
+    if (!Array.isArray(pool.names) || pool.names.length > 200_000 || !pool.names.every(isNameAddress)) bad('bad pool names');
+    fields.pool = { hostname: pool.hostname, vmIp: pool.vmIp, names: pool.names };
+  }
+  return fields;
+}
+
 /** Validate a request read back from the spool: only root can write there, but a corrupt file must not reach the planner. */
 export function decodeRequest(value: unknown): BatchRequest {
   if (typeof value !== 'object' || value === null) bad('not an object');
@@ -90,7 +117,7 @@ export function decodeRequest(value: unknown): BatchRequest {
   if (r.kind === 'online') {
     if (!isString(r.domainName) || r.domainName === '' || !isY(r.y)) bad('bad name or interface');
     if (r.pinnedIp !== undefined && (!isString(r.pinnedIp) || !isStrictIPv4(r.pinnedIp))) bad('bad pinned address');
-    return { kind: 'online', device: device(), domainName: r.domainName, y: r.y, mac: mac(false)!, pinnedIp: r.pinnedIp as string | undefined };
+    return { kind: 'online', device: device(), domainName: r.domainName, y: r.y, mac: mac(false)!, pinnedIp: r.pinnedIp as string | undefined, ...poolFields(r) };
   }
   if (r.kind === 'offline') {
     if ((r.domainName !== undefined && !isString(r.domainName)) || !isY(r.y)) bad('bad name or interface');

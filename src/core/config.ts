@@ -2,6 +2,7 @@
 import { VifError } from './errors';
 import { parseScheme, type Scheme } from './scheme';
 import { parseServices, type FirewallPolicy } from './firewall-rules';
+import { parseIPv4 } from './ipv4';
 
 export const DEFAULT_CONFIG_PATH = '/etc/xen/vif-nat-dns.conf';
 
@@ -34,6 +35,14 @@ export const DEFAULTS = {
   ISOLATE: 'no',
   DOM0_SERVICES: '',
   DEVICE_GROUP: '4646',
+  ETCD_ENDPOINTS: '',
+  ETCD_PREFIX: '/vif-nat-dns/',
+  POOL_ADDRESS: '',
+  ETCD_CA: '',
+  ETCD_CERT: '',
+  ETCD_KEY: '',
+  ETCD_TIMEOUT_MS: '2000',
+  POOL_LEASE_TTL: '30',
 } as const;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -57,6 +66,17 @@ export interface Config {
   readonly dhcpRelease: boolean;
   readonly dnsDomain: string;
   readonly firewall: FirewallPolicy;
+  /** A pool of dom0s sharing one registry in etcd; undefined (ETCD_ENDPOINTS empty): single-host mode. */
+  readonly pool: PoolConfig | undefined;
+}
+
+export interface PoolConfig {
+  readonly endpoints: readonly string[]; // http:// or https:// URLs of etcd members
+  readonly prefix: string; // every key lives under it; ends with '/'
+  readonly address: string; // this dom0 on the hosts' network: the other dom0s route our guests through it (and our host id)
+  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string }; // file paths
+  readonly timeoutMs: number; // one request to the cluster, over all endpoints
+  readonly leaseTtlS: number; // a dead host's bindings expire after this long
 }
 
 /** Parse `KEY=VALUE` lines; `#` comments and blank lines ignored; values may be "quoted". Never evaluated. */
@@ -131,5 +151,34 @@ export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env:
       isolate: flag('ISOLATE', get('ISOLATE')),
       dom0Services: parseServices(get('DOM0_SERVICES')),
     },
+    pool: poolConfig(get),
+  };
+}
+
+function poolConfig(get: (key: ConfigKey) => string): PoolConfig | undefined {
+  const endpoints = get('ETCD_ENDPOINTS').split(/[\s,]+/).filter(Boolean);
+  if (endpoints.length === 0) return undefined;
+  for (const url of endpoints) {
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(url)) {
+      throw new VifError('BAD_CONFIG', `ETCD_ENDPOINTS entry ${JSON.stringify(url)} is not http(s)://host:port`, 'list the etcd members\' client URLs, comma-separated, e.g. https://10.1.0.1:2379', { key: 'ETCD_ENDPOINTS', value: url });
+    }
+  }
+  const prefix = get('ETCD_PREFIX');
+  if (!/^\/[\x21-\x7e]*\/$/.test(prefix)) {
+    throw new VifError('BAD_CONFIG', `ETCD_PREFIX=${JSON.stringify(prefix)} must start and end with "/" and hold no blanks`, 'e.g. ETCD_PREFIX=/vif-nat-dns/', { key: 'ETCD_PREFIX', value: prefix });
+  }
+  const address = get('POOL_ADDRESS');
+  if (parseIPv4(address) === undefined) {
+    throw new VifError('BAD_CONFIG', `POOL_ADDRESS=${JSON.stringify(address)} is not an IPv4 address, and a pool (ETCD_ENDPOINTS set) needs one`,
+      'set POOL_ADDRESS to this dom0\'s address on the hosts\' network (the other dom0s route its guests through it)', { key: 'POOL_ADDRESS', value: address });
+  }
+  const file = (key: ConfigKey) => get(key) || undefined;
+  return {
+    endpoints: endpoints.map((url) => url.replace(/\/$/, '')),
+    prefix,
+    address,
+    tls: { ca: file('ETCD_CA'), cert: file('ETCD_CERT'), key: file('ETCD_KEY') },
+    timeoutMs: integer('ETCD_TIMEOUT_MS', get('ETCD_TIMEOUT_MS'), 100, 20000),
+    leaseTtlS: integer('POOL_LEASE_TTL', get('POOL_LEASE_TTL'), 2, 3600),
   };
 }

@@ -19,7 +19,9 @@ export type ErrorCode =
   | 'VIFNAME_TAKEN'
   | 'NOT_FOUND'
   | 'BAD_REQUEST'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'POOL_UNAVAILABLE'
+  | 'POOL_CONFLICT';
 
 export class VifError extends Error {
   readonly code: ErrorCode;

@@ -2,6 +2,7 @@
 import { planOnline, type Liveness } from './plan-online';
 import { planOffline } from './plan-offline';
 import { revertChange } from './plan-revert';
+import { checkPoolAgreement, mergePoolNames } from './pool-materialise';
 import type { HostsFile } from './hosts-file';
 import type { EthersFile } from './ethers-file';
 import type { Scheme } from './scheme';
@@ -24,10 +25,13 @@ export function planRequest(scheme: Scheme, state: BatchState, request: BatchReq
     switch (request.kind) {
       case 'online': {
         const liveness: Liveness | undefined = live && { ownDevice: request.device, devicesByAddress: live };
-        const planned = planOnline(scheme, state.hosts, state.ethers, request, liveness, used);
+        // a pool dom0: the pool's names first, so the plan finds the registered address (and must agree with it)
+        const merged = request.pool && mergePoolNames(state.hosts, request.pool.names);
+        const planned = planOnline(scheme, merged?.hosts ?? state.hosts, state.ethers, request, liveness, merged ? undefined : used);
         if (planned.kind === 'needs-liveness') return planned;
+        checkPoolAgreement(request, planned.plan);
         const { allocation, displacedMacs, addedHostsLines, addedEthersLines, removedEthersLines, hosts, ethers } = planned.plan;
-        return { kind: 'applied', state: { hosts, ethers }, result: { kind: 'online', allocation, displacedMacs, change: { addedHostsLines, addedEthersLines, removedEthersLines } } };
+        return { kind: 'applied', state: { hosts, ethers }, result: { kind: 'online', allocation, displacedMacs, change: { addedHostsLines, addedEthersLines, removedEthersLines }, poolConflicts: merged?.conflicts } };
       }
       case 'offline': {
         // offline goes by what its hook saw when it queued the request (the vif may already be gone by now)
@@ -70,7 +74,9 @@ export function planBatch(scheme: Scheme, initial: BatchState, requests: readonl
     state = planned.state;
     results.push(planned.result);
     const result = planned.result;
-    if (result.kind === 'online' && result.change.removedEthersLines.length === 0) used?.fill(1, result.allocation.machine, result.allocation.machine + 1);
+    // a pool online may have added other hosts' names (numbers this scan never saw): scan again if anything allocates later
+    if (request.kind === 'online' && request.pool && request.pool.names.length > 0) used = undefined;
+    else if (result.kind === 'online' && result.change.removedEthersLines.length === 0) used?.fill(1, result.allocation.machine, result.allocation.machine + 1);
     else if (result.kind !== 'error' && !(result.kind === 'offline' && result.removedEthersLines.length === 0)) used = undefined;
   }
   return { kind: 'plan', state, results, hostsChanged: state.hosts !== initial.hosts, ethersChanged: state.ethers !== initial.ethers };

@@ -7,6 +7,7 @@ import type { RequestQueue } from '../edges/request-queue';
 import type { Logger } from '../edges/log';
 import type { NetworkOps } from '../edges/network';
 import type { XenStore } from '../edges/xenstore';
+import type { AddressStore } from '../pool/address-store';
 
 export interface HookDeps {
   readonly config: Config;
@@ -21,6 +22,8 @@ export interface HookDeps {
   readonly net: NetworkOps;
   readonly firewall: Firewall;
   readonly dnsmasq: Dnsmasq;
+  /** Where addresses are allocated and bound: the files (one dom0) or the pool's registry. */
+  readonly addresses: AddressStore;
   /** Records how long each phase took (printed at LOG_LEVEL=debug; read by the benchmark). */
   readonly mark: (phase: string) => void;
 }

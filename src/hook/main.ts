@@ -15,12 +15,14 @@ import { online } from './online';
 import { offline } from './offline';
 import { phaseTimer, uptimeMs, type HookDeps } from './deps';
 import { EVENT_HANDLED } from './cached-loader';
+import { createAddressStore } from '../pool/create-address-store';
 
 const TAG = 'vif-nat-dns';
 
 /** Set at build time (esbuild --define); only the benchmark's A/B builds a hook with "execa". */
 declare const HOOK_RUNNER: 'child_process' | 'execa';
 const OFFLINE_LOCK_WAIT_MS = 10_000;
+const OFFLINE_ETCD_TIMEOUT_MS = 1000;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   let log: Logger = createLogger(TAG, 'info', undefined);
@@ -62,6 +64,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       net,
       firewall: createFirewall(run, config.firewall),
       dnsmasq,
+      // offline never waits long for the registry either: the watcher's reconcile finishes what it could not
+      addresses: createAddressStore(config, exec, event.kind === 'down' ? Math.min(config.pool?.timeoutMs ?? 0, OFFLINE_ETCD_TIMEOUT_MS) : undefined),
     };
     const { stats } = queue;
     const took = () => `${Math.round(uptimeMs() - started)} ms, queued ${stats.queuedMs} ms, held ${stats.heldMs} ms, batch ${stats.batchSize}`;

@@ -72,6 +72,12 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
     const handed = await attempt(`handing ${plan.vmIp}'s route to ${successor}`, () => net.takeOverRoute({ device: successor, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip! }).then(() => true));
     if (handed) log.info(`migration: ${plan.vmIp} handed over to ${successor}; its /etc/ethers binding stays`);
   }
+  if (event.typeIf === 'vif' && plan && !successor && plan.keptForLiveVif.length === 0) {
+    // after the ethers line is gone, so a reconcile in between never re-registers it; never a migrated guest's binding on its new host
+    const notes = await attempt('updating the pool registry', async () => [
+      ...await deps.addresses.unbind(plan.hostname, plan.vmIp), ...await deps.addresses.syncRoutes()]);
+    for (const note of notes ?? []) log.info(note);
+  }
   const ids = vifIdsFromPath(event.xenbusPath);
   const domid = info.frontendId ?? ids.domid;
   if (event.typeIf === 'vif' && domid !== undefined) {

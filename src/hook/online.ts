@@ -5,12 +5,14 @@ import { onlineRouteMetric } from '../core/handover';
 import { parseIPv4 } from '../core/ipv4';
 import { parseGuestMac } from '../core/mac';
 import { bootStepCovers } from '../core/config';
-import { describeError, VifError } from '../core/errors';
+import { describeError, isVifError, VifError } from '../core/errors';
 import { readBackend } from './backend';
 import { underLock, type HookDeps } from './deps';
 import type { VifAddressing } from '../edges/network';
 import { guestConfigFor } from '../core/guest-config';
 import { publishGuestConfig, unpublishGuestConfig } from './guest-publish';
+import type { Reserved } from '../pool/address-store';
+import type { PoolOnlineFields } from '../core/batch-request';
 
 export interface UpEvent {
   readonly typeIf: 'vif' | 'tap';
@@ -39,21 +41,28 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     deps.mark('xenstore');
     const mac = parseGuestMac(info.macText);
     const device = await chooseDevice(event, info.vifname, deps, undo);
+    const request = { domainName: info.domainName!, y: info.y, mac, pinnedIp: info.pinnedIp };
+    // a pool: the registry holds (or now registers) the name's address; the files' plan must agree with it
+    const reserved = await deps.addresses.reserve(request, () => files.read());
+    if (reserved.kind !== 'files') deps.mark('registry');
+    const notes = { info: [] as string[], warn: [] as string[] };
 
     // queued; applied with every other queued request in one write of the files (by us, if we get the lock first)
-    const { result: applied, reloadWarning } = await deps.queue.submit({ kind: 'online', device, domainName: info.domainName!, y: info.y, mac, pinnedIp: info.pinnedIp }, deps.queueWaitMs);
+    const { result: applied, reloadWarning } = await deps.queue.submit({ kind: 'online', device, ...request, ...poolFields(reserved) }, deps.queueWaitMs);
     undo.push(() => revertFiles(applied.change, deps));
     deps.mark('files');
+    notes.warn.push(...applied.poolConflicts ?? []);
 
     const { vmIp, dom0Ip, hostname } = applied.allocation;
     // xl's migration receiver (<name>--incoming) comes up while the sender's vif still carries the guest: route behind it
     const role = migrationName(info.domainName!).role;
+    if (reserved.kind === 'degraded') notes.warn.push(`degraded: ${hostname} started from this dom0's files; its binding is registered when the registry answers again (${reserved.error.message})`);
+    else if (event.typeIf === 'vif') await bindInStore(deps, hostname, vmIp, mac, role === 'incoming', notes, undo);
     const liveness = role === 'incoming' ? await net.liveness(device) : undefined;
     const otherHolder = liveness && liveHolder(config.scheme, liveness, parseIPv4(vmIp)!);
     const metric = onlineRouteMetric({ typeIf: event.typeIf, tapRouteMetric: config.tapRouteMetric, role, otherHolder });
     const vif: VifAddressing = { device, vmIp, dom0Ip, metric, group: config.firewall.group };
     if (!(await net.isConfigured(device))) undo.push(() => net.down(vif));
-    const notes = { info: [] as string[], warn: [] as string[] };
     const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
     // anti-spoofing is in place before the device joins the guests' group; both are independent of the shared MASQUERADE check
     const [, masquerade] = await Promise.all([
@@ -65,6 +74,7 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     if (role === 'incoming' && otherHolder) notes.info.push(`migration: ${vmIp} stays routed through ${otherHolder} until its offline hands it to ${device}`);
     if (!uplink) notes.warn.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');
 
+    if (reserved.kind === 'pool') notes.warn.push(...await deps.addresses.syncRoutes());
     deps.mark('network');
     if (reloadWarning) notes.warn.push(reloadWarning); // the batch that applied our request reloaded dnsmasq
     if (config.dhcpRelease) await releaseOldLeases(deps, device, vmIp, mac, applied.displacedMacs, notes);
@@ -88,6 +98,23 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     throw err;
   } finally {
     xs.close();
+  }
+}
+
+/** What the batch planner needs of the store's answer: the pool's address and the names to materialise, or that only known names may start. */
+function poolFields(reserved: Reserved): PoolOnlineFields {
+  if (reserved.kind === 'pool') return { pool: { hostname: reserved.hostname, vmIp: reserved.vmIp, names: reserved.names } };
+  return reserved.kind === 'degraded' ? { degraded: reserved.error.message } : {};
+}
+
+/** Record that the guest runs here; a registry that stopped answering since the reservation leaves it to the watcher's reconcile. */
+async function bindInStore(deps: HookDeps, hostname: string, vmIp: string, mac: string, incoming: boolean, notes: { info: string[]; warn: string[] }, undo: Undo[]): Promise<void> {
+  try {
+    notes.info.push(...await deps.addresses.bind(hostname, vmIp, mac, incoming));
+    undo.push(() => deps.addresses.unbind(hostname, vmIp));
+  } catch (err) {
+    if (!isVifError(err) || err.code !== 'POOL_UNAVAILABLE') throw err;
+    notes.warn.push(`degraded: ${hostname}'s binding is registered when the registry answers again (${err.message})`);
   }
 }
 

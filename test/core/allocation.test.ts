@@ -54,6 +54,13 @@ describe('allocate', () => {
     expect(lowestFreeMachine(small, used)).toBe(3);
   });
 
+  it.each([[0, 3], [1, 5], [2, 6], [1000, 255]])('lowestFreeMachine skipping %d free numbers takes %d (never past the last free one)', (skip, expected) => {
+    const small = parseScheme('10.198.0.0/16');
+    const used = new Uint8Array(256);
+    [1, 2, 4].forEach((machine) => { used[machine] = 1; });
+    expect(lowestFreeMachine(small, used, skip)).toBe(expected);
+  });
+
   it.each([
     ['entries, address-only lines and ethers bindings count', '10.0.1.1 a\n10.0.2.5 # reserved\n', '00:16:3e:00:00:01 10.0.3.1\n', [1, 2, 3]],
     ['dom0 sides count, lines outside the network and y=0 do not', '10.0.4.129 a\n10.1.0.1 b\n192.168.5.1 c\n10.0.6.0 d\n', '', [4, 256]],

@@ -55,7 +55,26 @@ describe('config', () => {
     ['DOM0_SERVICES=ssh', /DOM0_SERVICES: "ssh" is not tcp/],
     ['DEVICE_GROUP=0', /DEVICE_GROUP="0" is not an integer in 1\.\.2147483647/],
     ['ISOLATE=sometimes', /ISOLATE="sometimes" is not yes\/no/],
+    ['ETCD_ENDPOINTS=10.1.0.1:2379\nPOOL_ADDRESS=10.1.0.5', /not http\(s\):\/\/host:port/],
+    ['ETCD_ENDPOINTS=http://10.1.0.1:2379', /POOL_ADDRESS="" is not an IPv4 address/],
+    ['ETCD_ENDPOINTS=http://10.1.0.1:2379\nPOOL_ADDRESS=10.1.0.5\nETCD_PREFIX=vnd', /ETCD_PREFIX="vnd" must start and end with "\/"/],
   ])('refuses %j with the line or key named', (text, error) => {
     expect(() => buildConfig(parseConfigText(text, 'x.conf'), {})).toThrow(error);
+  });
+
+  it('no ETCD_ENDPOINTS: single-host mode; endpoints set: the pool, with its defaults', () => {
+    expect(buildConfig({}, {}).pool).toBeUndefined();
+    const file = parseConfigText('ETCD_ENDPOINTS=https://10.1.0.1:2379/, https://10.1.0.2:2379\nPOOL_ADDRESS=10.1.0.5\nETCD_CA=/etc/vnd/ca.pem\n', 'x.conf');
+    expect(buildConfig(file, {}).pool).toEqual({
+      endpoints: ['https://10.1.0.1:2379', 'https://10.1.0.2:2379'], prefix: '/vif-nat-dns/', address: '10.1.0.5',
+      tls: { ca: '/etc/vnd/ca.pem', cert: undefined, key: undefined }, timeoutMs: 2000, leaseTtlS: 30,
+    });
+  });
+});
+
+describe('templates/vif-nat-dns.conf', () => {
+  it('shows every key with its default', () => {
+    const template = parseConfigText(require('node:fs').readFileSync(`${__dirname}/../../templates/vif-nat-dns.conf`, 'utf8'), 'template');
+    expect(template).toEqual(DEFAULTS);
   });
 });

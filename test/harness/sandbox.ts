@@ -6,6 +6,7 @@ import { check, daemon, run, type Daemon, type RunResult } from './processes';
 import { startFakeXenstored, type FakeXenstored } from './fake-xenstored';
 import { hookInvocation, populateVif, type VifSpec } from './xen-domain';
 import { runtimeFromEnv, type NodeRuntime } from './runtimes';
+import type { HostsNetwork } from './hosts-network';
 
 /** The checkout (found upward from here, so the bundled demo in dist/ finds it too). */
 function findRepo(from: string): string {
@@ -22,6 +23,7 @@ export const LAN_IP = '192.0.2.2';
 export const LAN_PORT = 8080;
 /** libxl SIGKILLs a hotplug script after 40 s (LIBXL_HOTPLUG_TIMEOUT); the harness does the same to every hook it runs. */
 export const LIBXL_HOTPLUG_TIMEOUT_MS = 40_000;
+export const POOL_DEVICE = 'pool0';
 
 export interface Namespace {
   readonly pid: number;
@@ -46,6 +48,8 @@ export interface SandboxOptions {
   readonly etcSize?: string; // tmpfs size of dom0's /etc copy (small to simulate a full disk)
   /** Install the hook in dom0 pinned to this Node and run the installed copy (default: VND_RUNTIME, else the checkout's hooks). */
   readonly runtime?: NodeRuntime;
+  /** Join a hosts' network shared with other sandboxes (a pool): dom0 gets `pool0` with this address on it. */
+  readonly hostsNetwork?: { readonly net: HostsNetwork; readonly address: string };
 }
 
 /** Where a runtime's installed copy lives in dom0 (its private /run): <prefix>/lib, <prefix>/sbin, scripts and code cache. */
@@ -64,7 +68,7 @@ ip link set lo up
 echo "ready $$"
 exec sleep infinity`;
 
-const SETUP_PLAIN = 'ip link set lo up; echo "ready $$"; exec sleep infinity';
+export const SETUP_PLAIN = 'ip link set lo up; echo "ready $$"; exec sleep infinity';
 
 export class Sandbox {
   readonly dir: string;
@@ -76,6 +80,7 @@ export class Sandbox {
   readonly runtime?: NodeRuntime;
   private dnsmasqDaemon?: Daemon;
   private lanServer?: Daemon;
+  private readonly scripts: Daemon[] = [];
 
   private constructor(dir: string, xs: FakeXenstored, dom0: Namespace, lan: Namespace, runtime: NodeRuntime | undefined) {
     this.dir = dir;
@@ -117,6 +122,7 @@ export class Sandbox {
       const box = new Sandbox(dir, xs, dom0, lan, runtime);
       await box.wireLan();
       if (runtime) await box.installFor(runtime);
+      if (options.hostsNetwork) await options.hostsNetwork.net.attach(dom0, POOL_DEVICE, options.hostsNetwork.address);
       return box;
     } catch (err) {
       for (const step of cleanup) await step();
@@ -247,6 +253,14 @@ export class Sandbox {
     return this.inDom0([this.node, join(REPO, 'dist', 'admin.cjs'), ...args], { env: this.adminEnv() });
   }
 
+  /** Start a long-running script of this checkout in dom0 (e.g. `vif-nat-dns-admin pool watch`); it dies with the sandbox's run. */
+  startScript(name: string, args: readonly string[], extraEnv: Record<string, string> = {}): Daemon {
+    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', XENSTORED_PATH: this.xs.socketPath, ...this.hookEnv, ...extraEnv };
+    const started = daemon('nsenter', ['-t', String(this.dom0.pid), '-m', '-n', '--', join(REPO, 'hooks', name), ...args], { env });
+    this.scripts.push(started);
+    return started;
+  }
+
   async dhcp(guest: Guest, devid = 0): Promise<Lease | undefined> {
     const iface = `eth${devid}`;
     const result = await this.inNet(guest.ns, ['sh', '-c', 'ip link set "$1" up && exec udhcpc -i "$1" -f -q -n -t 5 -T 1 -A 1 -s "$2"', 'sh', iface, join(REPO, 'test', 'harness', 'udhcpc-script.sh')], { timeoutMs: 15_000 });
@@ -266,6 +280,7 @@ export class Sandbox {
   }
 
   async destroy(): Promise<void> {
+    for (const script of this.scripts) await script.stop();
     for (const guest of this.guests.values()) if (guest.ns !== this.dom0) await guest.ns.holder.stop();
     this.guests.clear();
     await this.stopDnsmasq();
@@ -277,7 +292,8 @@ export class Sandbox {
   }
 }
 
-async function holder(unshareArgs: readonly string[], script: string, env: Record<string, string> = {}): Promise<Namespace> {
+/** A process holding new namespaces (`unshareArgs`) after running `script`; it dies with the test run. */
+export async function holder(unshareArgs: readonly string[], script: string, env: Record<string, string> = {}): Promise<Namespace> {
   const d = daemon('unshare', [...unshareArgs, '--kill-child=KILL', '--', 'sh', '-c', script], { env: { ...process.env, ...env } });
   try {
     const match = await d.waitFor(/ready (\d+)/);

@@ -6,6 +6,7 @@ import { parseHosts, renderHosts } from '../../core/hosts-file';
 import { parseEthers, renderEthers } from '../../core/ethers-file';
 import { VifError } from '../../core/errors';
 import type { Command, CliContext } from '../context';
+import { renderColumns } from '../columns';
 
 async function rows(ctx: CliContext, snapshot?: { hosts: string; ethers: string }): Promise<InventoryRow[]> {
   const files = snapshot ?? (await ctx.files.read());
@@ -15,9 +16,7 @@ async function rows(ctx: CliContext, snapshot?: { hosts: string; ethers: string 
 
 export function renderTable(list: readonly InventoryRow[]): string {
   const head = ['HOSTNAME', 'MACHINE', 'IF', 'ADDRESS', 'MAC (/etc/ethers)', 'ONLINE'];
-  const body = list.map((r) => [r.hostname, String(r.machine), String(r.y), r.address, r.macs.join(',') || '-', r.onlineDevice ?? '-']);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  return [head, ...body].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return renderColumns(head, list.map((r) => [r.hostname, String(r.machine), String(r.y), r.address, r.macs.join(',') || '-', r.onlineDevice ?? '-']));
 }
 
 export const list: Command = {

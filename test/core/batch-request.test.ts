@@ -10,6 +10,8 @@ describe('decodeRequest', () => {
   it.each([
     ['online', online],
     ['online with a pinned address', { ...online, pinnedIp: '10.0.4.1' }],
+    ['a pool online', { ...online, pool: { hostname: 'web', vmIp: '10.0.3.1', names: [['web', '10.0.3.1'], ['db-2', '10.0.4.2']] } }],
+    ['a degraded pool online', { ...online, degraded: 'etcd did not answer' }],
     ['offline without name or MAC', offline],
     ['revert', revert],
   ])('accepts %s', (_, value) => {
@@ -25,6 +27,10 @@ describe('decodeRequest', () => {
     ['an empty domain name', { ...online, domainName: '' }],
     ['a pinned address in octal', { ...online, pinnedIp: '010.0.0.1' }],
     ['a live address that is not one', { ...offline, liveAddresses: [['10.0.1', ['vif1.0']]] }],
+    ['a pool name that no hook derives', { ...online, pool: { hostname: 'web', vmIp: '10.0.3.1', names: [['Web Server', '10.0.3.1']] } }],
+    ['a pool address that is not one', { ...online, pool: { hostname: 'web', vmIp: '10.0.3', names: [] } }],
+    ['pool names that are not pairs', { ...online, pool: { hostname: 'web', vmIp: '10.0.3.1', names: [['web', '10.0.3.1', 'x']] } }],
+    ['a degraded reason that is not text', { ...online, degraded: { why: 1 } }],
     ['a revert line holding a newline', { ...revert, addedHostsLines: ['10.0.1.1 web\n10.0.2.1 evil'] }],
   ])('rejects %s with BAD_REQUEST', (_, value) => {
     expect(() => decodeRequest(value)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));

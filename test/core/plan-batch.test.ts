@@ -116,3 +116,29 @@ describe('planBatch', () => {
     }
   });
 });
+
+describe('pool onlines in a batch', () => {
+  const poolOnline = (name: string, n: number, vmIp: string, names: Array<[string, string]>): OnlineRequestData => ({ ...online(name, n), pool: { hostname: name, vmIp, names } });
+
+  it('the pool\'s names are materialised first, so the registered address is the one planned', () => {
+    const plan = batch(state('127.0.0.1 localhost\n', ''), [poolOnline('web', 1, '10.0.7.1', [['db', '10.0.2.1'], ['web', '10.0.7.1']])]);
+    expect(text(plan.state).hosts).toBe('127.0.0.1 localhost\n10.0.2.1\tdb\n10.0.7.1\tweb\n');
+    expect(plan.results[0]).toMatchObject({ kind: 'online', allocation: { vmIp: '10.0.7.1' }, change: { addedHostsLines: [] }, poolConflicts: [] });
+  });
+
+  it('a file that contradicts the pool refuses that online only, and changes nothing for it', () => {
+    const plan = batch(state('10.0.9.1\tweb\n', ''), [poolOnline('web', 1, '10.0.7.1', [['web', '10.0.7.1']]), online('db', 2)]);
+    expect(plan.results[0]).toMatchObject({ kind: 'error', error: { code: 'POOL_CONFLICT' } });
+    expect(plan.results[1]).toMatchObject({ kind: 'online', allocation: { hostname: 'db' } });
+    expect(text(plan.state).hosts).not.toContain('10.0.7.1');
+  });
+
+  it.each([
+    ['a name the files hold starts', '10.0.1.1\tweb\n', { kind: 'online' }],
+    ['a new name is refused: no address without the registry', '', { kind: 'error', error: { code: 'POOL_UNAVAILABLE', message: expect.stringMatching(/web is new to this dom0 .* gets no address: etcd timed out/) } }],
+  ])('degraded: %s', (_, hosts, expected) => {
+    const plan = batch(state(hosts, ''), [{ ...online('web', 1), degraded: 'etcd timed out' }]);
+    expect(plan.results[0]).toMatchObject(expected);
+    expect(text(plan.state).hosts).toBe(hosts);
+  });
+});

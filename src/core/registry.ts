@@ -4,7 +4,9 @@ import { VifError } from './errors';
 import { parseEthers } from './ethers-file';
 import { fieldsOf } from './lines';
 import { parseHosts } from './hosts-file';
-import { parseIPv4 } from './ipv4';
+import { isStrictIPv4 } from './ipv4';
+import { isLegalHostname } from './hostname';
+import { normalizeMac } from './mac';
 import { decode, type Scheme } from './scheme';
 
 /** A key/value as etcd returns it (the edge decodes base64 and revisions). */
@@ -48,7 +50,11 @@ export const keys = (prefix: string) => ({
 const absent = (key: string): TxnCompare => ({ key, target: 'CREATE', createRevision: 0 });
 const unchanged = (key: string, modRevision: number): TxnCompare => ({ key, target: 'MOD', modRevision });
 
-/** Read the range of every key under `prefix`; keys of other shapes (a newer version's) are ignored. */
+/**
+ * Read the range of every key under `prefix`; keys of other shapes (a newer version's) are ignored, and so is anything
+ * that is not exactly what a hook writes (a legal hostname, a strict IPv4 address, a MAC): what lands in /etc/hosts,
+ * /etc/ethers and the routing table from here cannot carry a newline, a blank or an option.
+ */
 export function parseSnapshot(prefix: string, kvs: readonly RegistryKv[], revision: number): RegistrySnapshot {
   const names = new Map<string, RegisteredName>();
   const addresses = new Map<string, string>();
@@ -58,14 +64,15 @@ export function parseSnapshot(prefix: string, kvs: readonly RegistryKv[], revisi
     if (!kv.key.startsWith(prefix)) continue;
     const [kind, id, extra] = kv.key.slice(prefix.length).split('/');
     if (!kind || !id || extra !== undefined) continue;
-    if (kind === 'names' && parseIPv4(kv.value) !== undefined) names.set(id, { ip: kv.value, modRevision: kv.modRevision });
-    else if (kind === 'addresses') addresses.set(id, kv.value);
-    else if (kind === 'bindings') {
-      const binding = parseJson<Binding>(kv.value);
-      if (binding && typeof binding.mac === 'string' && typeof binding.ip === 'string' && typeof binding.host === 'string') {
-        bindings.set(id, { mac: binding.mac, ip: binding.ip, host: binding.host, modRevision: kv.modRevision, lease: kv.lease });
+    if (kind === 'names' && isLegalHostname(id) && isStrictIPv4(kv.value)) names.set(id, { ip: kv.value, modRevision: kv.modRevision });
+    else if (kind === 'addresses' && isStrictIPv4(id) && isLegalHostname(kv.value)) addresses.set(id, kv.value);
+    else if (kind === 'bindings' && isLegalHostname(id)) {
+      const binding = parseJson<Partial<Binding>>(kv.value);
+      const mac = typeof binding?.mac === 'string' ? normalizeMac(binding.mac) : undefined;
+      if (mac && typeof binding?.ip === 'string' && isStrictIPv4(binding.ip) && typeof binding.host === 'string' && isStrictIPv4(binding.host)) {
+        bindings.set(id, { mac, ip: binding.ip, host: binding.host, modRevision: kv.modRevision, lease: kv.lease });
       }
-    } else if (kind === 'hosts') hosts.set(id, { address: id, lease: kv.lease, modRevision: kv.modRevision });
+    } else if (kind === 'hosts' && isStrictIPv4(id)) hosts.set(id, { address: id, lease: kv.lease, modRevision: kv.modRevision });
   }
   return { revision, names, addresses, bindings, hosts };
 }

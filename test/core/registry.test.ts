@@ -30,9 +30,19 @@ describe('parseSnapshot', () => {
       { key: `${P}hosts/${ME}`, value: '{}', modRevision: 4, lease: '77' },
       { key: `${P}future/x/y`, value: '1', modRevision: 4, lease: '0' },
       { key: '/other/names/x', value: '10.0.9.1', modRevision: 4, lease: '0' },
+      // what no hook writes never reaches /etc/hosts, /etc/ethers or a route
+      { key: `${P}names/evil\n10.0.0.1`, value: '10.0.6.1', modRevision: 3, lease: '0' },
+      { key: `${P}names/Upper`, value: '10.0.6.2', modRevision: 3, lease: '0' },
+      { key: `${P}addresses/10.0.6.3`, value: 'x y', modRevision: 3, lease: '0' },
+      { key: `${P}bindings/db`, value: JSON.stringify({ mac: MAC, ip: '10.0.2.1', host: 'via 1.2.3.4' }), modRevision: 9, lease: '77' },
+      { key: `${P}bindings/mail`, value: JSON.stringify({ mac: 'ff:ff:ff:ff:ff:ff x', ip: '10.0.3.1', host: ME }), modRevision: 9, lease: '77' },
+      { key: `${P}hosts/not-an-address`, value: '{}', modRevision: 4, lease: '77' },
     ], 12);
     expect([...s.names.keys()]).toEqual(['web']);
+    expect([...s.addresses.keys()]).toEqual(['10.0.1.1']);
     expect(s.addresses.get('10.0.1.1')).toBe('web');
+    expect([...s.bindings.keys()]).toEqual(['web']);
+    expect([...s.hosts.keys()]).toEqual([ME]);
     expect(s.bindings.get('web')).toEqual({ mac: MAC, ip: '10.0.1.1', host: ME, modRevision: 9, lease: '77' });
     expect(s.bindings.has('junk')).toBe(false);
     expect(s.hosts.get(ME)).toEqual({ address: ME, lease: '77', modRevision: 4 });

@@ -58,6 +58,7 @@ export function debContents(docs: GeneratedDocs): DebEntry[] {
     { path: '/etc/xen/vif-nat-dns.conf', source: { file: 'templates/vif-nat-dns.conf' }, mode: 0o644, conffile: true },
     { path: '/etc/dnsmasq.d/vif-nat-dns.conf', source: { file: 'templates/dnsmasq.conf' }, mode: 0o644, conffile: true },
     { path: '/lib/systemd/system/vif-nat-dns-network.service', source: { file: 'templates/vif-nat-dns-network.service' }, mode: 0o644 },
+    { path: '/lib/systemd/system/vif-nat-dns-pool.service', source: { file: 'templates/vif-nat-dns-pool.service' }, mode: 0o644 },
     ...docs.manPages.map(([name, roff]): DebEntry => ({ path: `/usr/share/man/man${name.slice(name.lastIndexOf('.') + 1)}/${name}.gz`, source: { text: roff }, mode: 0o644, gzip: true })),
     { path: join(DOC_DIR, 'copyright'), source: { text: docs.copyright }, mode: 0o644 },
     { path: join(DOC_DIR, 'changelog.gz'), source: { text: docs.changelog }, mode: 0o644, gzip: true },

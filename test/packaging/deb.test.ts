@@ -55,7 +55,7 @@ describe('the Debian package', { timeout: 60_000 }, () => {
     expect(await dpkgQuery('${Status} ${Version}')).toBe(`install ok installed ${VERSION}`);
     const files = (await root.run(['dpkg', '-L', 'vif-nat-dns'])).stdout.split('\n');
     for (const path of [...CONFFILES, '/usr/sbin/vif-nat-dns-admin', '/usr/lib/vif-nat-dns/vif-nat-dns.cjs', '/usr/lib/vif-nat-dns/loader.cjs',
-      '/usr/lib/vif-nat-dns/admin.cjs', '/lib/systemd/system/vif-nat-dns-network.service', '/usr/share/man/man8/vif-nat-dns-admin.8.gz',
+      '/usr/lib/vif-nat-dns/admin.cjs', '/lib/systemd/system/vif-nat-dns-network.service', '/lib/systemd/system/vif-nat-dns-pool.service', '/usr/share/man/man8/vif-nat-dns-admin.8.gz',
       '/usr/share/man/man8/vif-nat-dns.8.gz', '/usr/share/doc/vif-nat-dns/copyright', '/usr/share/doc/vif-nat-dns/changelog.gz', '/var/cache/vif-nat-dns',
       '/usr/share/vif-nat-dns/guest/vif-nat-dns-guest', '/usr/share/vif-nat-dns/guest/vif-nat-dns-guest@.service', '/usr/share/vif-nat-dns/guest/ifupdown-pre-up']) {
       expect(files).toContain(path);

@@ -2,23 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { desiredRoutes, mergePoolNames, planReconcile, planRoutes } from '../../src/core/pool-materialise';
 import { parseHosts, renderHosts } from '../../src/core/hosts-file';
 import { parseEthers } from '../../src/core/ethers-file';
-import { keys, parseSnapshot, type RegistryKv } from '../../src/core/registry';
+import { keys } from '../../src/core/registry';
 import { parseScheme } from '../../src/core/scheme';
+import { P, bound, name, snap } from './registry-fixtures';
 
 const scheme = parseScheme('10.0.0.0/8');
-const P = '/vnd/';
 const ME = '192.168.77.11';
 const B = '192.168.77.12';
 const C = '192.168.77.13';
 const MAC = '00:16:3e:00:00:01';
 
-function snap(rows: Array<[string, string, number?, string?]>) {
-  const kvs: RegistryKv[] = rows.map(([key, value, mod, lease]) => ({ key: P + key, value, modRevision: mod ?? 5, lease: lease ?? '0' }));
-  return parseSnapshot(P, kvs, 42);
-}
-const name = (n: string, ip: string): Array<[string, string, number?, string?]> => [[`names/${n}`, ip], [`addresses/${ip}`, n]];
-const bound = (n: string, ip: string, mac: string, host: string, mod = 7, lease = '111'): [string, string, number, string] =>
-  [`bindings/${n}`, JSON.stringify({ mac, ip, host }), mod, lease];
 const host = (address: string, lease = '111'): [string, string, number, string] => [`hosts/${address}`, '{}', 3, lease];
 
 describe('mergePoolNames', () => {

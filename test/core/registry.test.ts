@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { importTxn, keys, parseSnapshot, planBind, planHostLease, planImport, planReservation, planUnbind, type RegistryKv } from '../../src/core/registry';
 import { parseScheme } from '../../src/core/scheme';
+import { P, bound, name, snap } from './registry-fixtures';
 
 const scheme = parseScheme('10.0.0.0/8');
-const P = '/vnd/';
 const k = keys(P);
 const MAC = '00:16:3e:00:00:01';
 const OTHER = '00:16:3e:00:00:99';
 const ME = '192.168.77.11';
 const THEM = '192.168.77.12';
-
-/** A snapshot from [key suffix, value, modRevision?, lease?] rows, as etcd would return them. */
-function snap(rows: Array<[string, string, number?, string?]>) {
-  const kvs: RegistryKv[] = rows.map(([key, value, mod, lease]) => ({ key: P + key, value, modRevision: mod ?? 5, lease: lease ?? '0' }));
-  return parseSnapshot(P, kvs, 42);
-}
-const name = (n: string, ip: string): Array<[string, string, number?, string?]> => [[`names/${n}`, ip], [`addresses/${ip}`, n]];
-const bound = (n: string, ip: string, mac: string, host: string, mod = 7, lease = '111'): [string, string, number, string] =>
-  [`bindings/${n}`, JSON.stringify({ mac, ip, host }), mod, lease];
 
 describe('parseSnapshot', () => {
   it('reads names, addresses, bindings and hosts, and ignores keys of other shapes or other prefixes', () => {

@@ -51,7 +51,7 @@ export function debContents(docs: GeneratedDocs): DebEntry[] {
     { path: join(LIB_DIR, 'vif-nat-dns.cjs'), source: { file: 'dist/vif-nat-dns.cjs', bundle: true }, mode: 0o644 },
     { path: join(LIB_DIR, 'loader.cjs'), source: { file: 'dist/loader.cjs', bundle: true }, mode: 0o644 },
     { path: join(LIB_DIR, 'admin.cjs'), source: { file: 'dist/admin.cjs', bundle: true }, mode: 0o644 },
-    { path: join(SCRIPTS_DIR, 'vif-nat-dns'), source: script(hookScript(layout)), mode: 0o755, conffile: true },
+    { path: join(SCRIPTS_DIR, 'vif-nat-dns'), source: script(hookScript(layout, 'the vif-nat-dns package')), mode: 0o755, conffile: true },
     { path: join(SCRIPTS_DIR, 'regen-ethers'), source: script(adminScript('regen-ethers')), mode: 0o755, conffile: true },
     { path: join(SCRIPTS_DIR, 'network-nat-dns'), source: { file: 'hooks/network-nat-dns' }, mode: 0o755, conffile: true },
     { path: '/usr/sbin/vif-nat-dns-admin', source: script(adminScript('vif-nat-dns-admin')), mode: 0o755 },

@@ -24,13 +24,21 @@ export type InstallSource = string | { readonly text: string };
 
 /**
  * The installed vif script: the loader runs the hook bundle with a V8 code cache (~20 ms less per event);
- * paths are the run-time ones (no DESTDIR), the interpreter is pinned later like the other scripts.
+ * paths are the run-time ones (no DESTDIR), the interpreter is pinned later like the other scripts. If the library is
+ * gone (the Debian package removed but not purged keeps this script, a conffile), it says so in one line.
  */
-export function hookScript(layout: Layout): string {
+export function hookScript(layout: Layout, installedBy = 'vif-nat-dns-admin install'): string {
   const lib = libDir(layout);
+  const loader = JSON.stringify(join(lib, 'loader.cjs'));
   return `#!/usr/bin/env node
-// Xen vif hotplug script vif-nat-dns (installed by vif-nat-dns-admin install; see ${lib}).
-require(${JSON.stringify(join(lib, 'loader.cjs'))}).runCached(${JSON.stringify(join(lib, 'vif-nat-dns.cjs'))}, ${JSON.stringify(join(layout.cacheDir, 'vif-nat-dns.cache'))});
+// Xen vif hotplug script vif-nat-dns (installed by ${installedBy}; see ${lib}).
+let loader;
+try { loader = require(${loader}); } catch (err) {
+  if (err.code !== 'MODULE_NOT_FOUND') throw err;
+  process.stderr.write('vif-nat-dns: ' + ${loader} + ' is missing: reinstall vif-nat-dns, or select another vif script\\n');
+  process.exit(1);
+}
+loader.runCached(${JSON.stringify(join(lib, 'vif-nat-dns.cjs'))}, ${JSON.stringify(join(layout.cacheDir, 'vif-nat-dns.cache'))});
 `;
 }
 

@@ -18,6 +18,8 @@ export interface DoctorInput {
   readonly ethers: string;
   readonly dnsmasq: { readonly running: boolean; readonly detail: string };
   readonly dnsmasqConfig?: { readonly sources: readonly string[]; readonly lines: readonly string[] };
+  /** DNS_DOMAIN: the domain published to guests, which dnsmasq's domain= should serve. */
+  readonly dnsDomain?: string;
   readonly ipForward: string;
   readonly masquerade?: { readonly rules: string; readonly uplink?: string };
   /** NETWORK_STARTED_MARKER's text: what `network-nat-dns start` did at boot (undefined: it has not run). */
@@ -71,6 +73,12 @@ export function checkDnsmasq(input: DoctorInput): Finding[] {
   const ranges = opts.get('dhcp-range') ?? [];
   findings.push(ranges.some((r) => rangeCovers(input.scheme, r)) ? ok(`a dhcp-range covers ${input.scheme.text}`)
     : error(`no dhcp-range covers ${input.scheme.text} ${from}`, `add dhcp-range=${input.scheme.text.split('/')[0]},static,${netmaskText(input.scheme)},infinite`));
+  const domains = (opts.get('domain') ?? []).map((d) => d.split(',')[0]!.trim());
+  if (input.dnsDomain !== undefined) {
+    findings.push(domains.includes(input.dnsDomain) ? ok(`dnsmasq serves the guests' domain ${input.dnsDomain}`)
+      : warn(`guests are told their domain is ${input.dnsDomain} (DNS_DOMAIN) but dnsmasq serves ${domains.length ? domains.join(', ') : 'no domain='} ${from}`,
+        `set domain=${input.dnsDomain} and local=/${input.dnsDomain}/ in the dnsmasq drop-in, or DNS_DOMAIN to dnsmasq's domain`));
+  }
   if (!opts.has('bind-dynamic') && !opts.has('bind-interfaces')) {
     findings.push(warn('dnsmasq binds the wildcard address', 'add bind-dynamic so it picks up vifs as they appear and never serves the uplink'));
   }

@@ -148,6 +148,8 @@ export async function openXenStore(env: Readonly<Record<string, string | undefin
         result = await fn(opsIn(txId));
       } catch (err) {
         await endTransaction(txId, false).catch(() => undefined);
+        const conflict = err instanceof VifError && err.details.code === 'EAGAIN'; // a request inside it may also say so
+        if (conflict && attempt < TRANSACTION_TRIES) continue;
         throw err;
       }
       const endError = await endTransaction(txId, true);

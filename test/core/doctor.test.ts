@@ -11,7 +11,7 @@ const healthy: DoctorInput = {
   scheme, hosts: '10.0.1.1\tweb\n', ethers: '00:16:3e:00:00:01 10.0.1.1\n',
   dnsmasq: { running: true, detail: 'dnsmasq is running' }, dnsmasqConfig: { sources: ['vif-nat-dns.conf'], lines: template },
   ipForward: '1\n', masquerade: { rules: '-A POSTROUTING -s 10.0.0.0/8 -o eth0 -j MASQUERADE\n', uplink: 'eth0' },
-  bootMarker: 'masquerade 10.0.0.0/8 eth0\n', lock: { staleMs: 3000, journal: false }, firewall: healthyFirewall(),
+  bootMarker: 'masquerade 10.0.0.0/8 eth0\n', lock: { staleMs: 3000, journal: false }, firewall: healthyFirewall(), dnsDomain: 'xen.internal',
 };
 const problems = (input: DoctorInput) => doctor(input).filter((f) => f.level !== 'ok').map((f) => f.message);
 
@@ -38,6 +38,8 @@ describe('doctor', () => {
     ['name twice', { hosts: '10.0.1.1 web\n10.0.2.1 web\n' }, /several managed addresses/],
     ['entry inside the network but outside the scheme', { hosts: '10.0.1.1 web\n10.0.0.5 router\n' }, /not a guest address/],
     ['binding without a name', { hosts: '' }, /has no name in \/etc\/hosts/],
+    ['published domain not served', { dnsDomain: 'lab.example' }, /told their domain is lab\.example \(DNS_DOMAIN\) but dnsmasq serves xen\.internal/],
+    ['no domain= at all', { dnsmasqConfig: { sources: ['x'], lines: template.filter((l) => !l.startsWith('domain=')) } }, /but dnsmasq serves no domain=/],
     ['stale lock', { lock: { staleMs: 3000, ageMs: 60_000, journal: false } }, /killed holding it/],
     ['firewall unreadable', { firewall: undefined }, /cannot read the firewall/],
     ['boot step never ran: hooks check the rule themselves', { bootMarker: undefined }, /network-nat-dns start has not run since boot/],

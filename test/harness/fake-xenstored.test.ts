@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeXenstored, type FakeXenstored } from './fake-xenstored';
-import { openXenStore } from '../../src/edges/xenstore';
+import { openXenStore, TRANSACTION_TRIES } from '../../src/edges/xenstore';
 
 const run = promisify(execFile);
 let dir: string;
@@ -126,5 +126,29 @@ describe('fake xenstored permissions, as C xenstored checks them, for a guest co
     }
     expect(runs).toBe(2);
     expect(xs.read('/counter')).toBe('changed behind its back+1');
+  });
+
+  it('a transaction whose work fails is abandoned: nothing it wrote lands; one that keeps conflicting gives up with EAGAIN', async () => {
+    const client = await openXenStore({ XENSTORED_PATH: xs.socketPath });
+    try {
+      await expect(client.transaction(async (tx) => {
+        await tx.write('/abandoned/a', '1');
+        await tx.write('/local/domain/7/name', 'x');
+        throw new Error('changed my mind');
+      })).rejects.toThrow('changed my mind');
+      expect(xs.read('/abandoned/a')).toBeUndefined();
+      expect(xs.read('/local/domain/7/name')).toBe('web');
+      let runs = 0;
+      await expect(client.transaction(async (tx) => {
+        runs++;
+        await tx.read('/contended');
+        xs.write('/contended', String(runs));
+        await tx.write('/contended', 'mine');
+      })).rejects.toMatchObject({ details: { code: 'EAGAIN' } });
+      expect(runs).toBe(TRANSACTION_TRIES);
+      expect(xs.read('/contended')).toBe(String(TRANSACTION_TRIES));
+    } finally {
+      client.close();
+    }
   });
 });

@@ -35,6 +35,7 @@ describe('admin CLI', () => {
   it('doctor finds a healthy setup healthy, then explains a broken one', async () => {
     const good = await admin('doctor');
     expect(good.stdout).not.toContain('[FAIL]');
+    expect(good.stdout).toContain("[ ok ] dnsmasq serves the guests' domain xen.internal");
     expect(good.code).toBe(0);
     await box.writeDom0File('/etc/dnsmasq.d/zz-broken.conf', 'no-hosts\n');
     const bad = await admin('doctor');

@@ -62,6 +62,7 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
   const [ruleState, facts] = await Promise.all([createFirewall(ctx.exec, config.firewall).read().catch(() => undefined), firewallFacts(ctx)]);
   return {
     scheme: config.scheme,
+    dnsDomain: config.dnsDomain,
     hosts: files.hosts,
     ethers: files.ethers,
     dnsmasq: running ? { running, detail: `dnsmasq is running (pid ${located.pid}, from ${located.pidFile})` } : { running, detail: `dnsmasq is not running: ${located.warning}` },
@@ -85,7 +86,7 @@ export const doctorCommand: Command = {
   usage: `doctor [--json]
 
 Checks: dnsmasq running and reading what we write (read-ethers, no no-hosts, a dhcp-range covering NETWORK,
-bind-dynamic), IPv4 forwarding, the MASQUERADE rule, duplicate MACs/addresses/names, /etc/hosts entries inside
+bind-dynamic, domain= equal to the DNS_DOMAIN published to guests), IPv4 forwarding, the MASQUERADE rule, duplicate MACs/addresses/names, /etc/hosts entries inside
 the managed network that are not guest addresses, ethers bindings with no name, the lock's health, and the firewall:
 the shared chains (content and one jump each from PREROUTING, FORWARD, INPUT), every running vif's anti-spoofing
 chain (present, jumped to once, for its address) and device group, and chains left for devices that are gone.

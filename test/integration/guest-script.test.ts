@@ -40,6 +40,15 @@ beforeAll(async () => {
 afterAll(async () => { await box?.destroy(); });
 
 describe('a guest without DHCP configures itself', () => {
+  it('--dry-run prints what it would do and changes nothing', async () => {
+    const root = setUpGuestRoot('dry-run');
+    const result = await box.inNet(guest.ns, ['/usr/bin/env', 'XENSTORED_PATH=/nonexistent/socket', ...root.env, '/bin/busybox', 'sh', SCRIPT, '--dry-run', 'eth0']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('+ ip addr add 10.0.1.1/8 dev eth0\n+ ip route replace 10.0.1.129 dev eth0 scope link\n+ ip route replace default via 10.0.1.129 dev eth0\n');
+    expect(await addresses(guest)).toBe('');
+    expect(() => root.file('resolv.conf')).toThrow(/ENOENT/);
+  });
+
   it('from its pinned MAC when xenstore is out of reach: address, routes, resolv.conf; DNS and the lan answer', async () => {
     const root = setUpGuestRoot('from-mac');
     const result = await configure(guest, root.env, 'eth0', 'none');

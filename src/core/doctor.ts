@@ -24,7 +24,8 @@ export interface DoctorInput {
   readonly masquerade?: { readonly rules: string; readonly uplink?: string };
   /** NETWORK_STARTED_MARKER's text: what `network-nat-dns start` did at boot (undefined: it has not run). */
   readonly bootMarker?: string;
-  readonly lock: { readonly ageMs?: number; readonly staleMs: number; readonly journal: boolean };
+  /** The lock when held: its age, its recorded holder, and whether that holder is gone (src/core/lock-owner.ts's verdict). */
+  readonly lock: { readonly held?: { readonly ageMs: number; readonly holderPid?: number; readonly verdict: 'held' | 'abandoned' }; readonly journal: boolean };
   /** undefined: iptables-save could not be read. */
   readonly firewall?: FirewallInput;
 }
@@ -129,10 +130,12 @@ export function checkHost(input: DoctorInput): Finding[] {
         'systemctl enable --now vif-nat-dns-network (xend runs network-nat-dns start itself)'));
     }
   }
-  if (input.lock.ageMs !== undefined && input.lock.ageMs > input.lock.staleMs) {
-    findings.push(warn(`the lock is held and ${Math.round(input.lock.ageMs / 1000)} s old: a hook was killed holding it`, 'the next hook reclaims it by itself; nothing to do unless this repeats'));
+  const { held } = input.lock;
+  const holder = held?.holderPid === undefined ? 'a hook that has not recorded itself' : `pid ${held.holderPid}`;
+  if (held?.verdict === 'abandoned') {
+    findings.push(warn(`the lock is ${Math.round(held.ageMs / 1000)} s old and its holder (${holder}) is gone: a hook was killed holding it`, 'the next hook takes it over by itself; nothing to do unless this repeats'));
   } else {
-    findings.push(ok(input.lock.ageMs === undefined ? 'the lock is free' : 'the lock is held by a running hook'));
+    findings.push(ok(held === undefined ? 'the lock is free' : `the lock is held by a running hook (${holder}, ${Math.round(held.ageMs / 1000)} s)`));
   }
   if (input.lock.journal) findings.push(warn('an interrupted write left temp files listed beside the lock', 'the next hook removes them; nothing to do'));
   return findings;

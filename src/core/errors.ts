@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'EXHAUSTED'
   | 'FILE_IO'
   | 'LOCK_TIMEOUT'
+  | 'LOCK_LOST'
   | 'NETWORK'
   | 'VIFNAME_TAKEN'
   | 'NOT_FOUND'

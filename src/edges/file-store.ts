@@ -5,7 +5,7 @@ import { constants, type Stats } from 'node:fs';
 import { VifError } from '../core/errors';
 import { escapeRegExp } from '../core/regexp';
 import { writeFileAtomicSync } from './atomic-write';
-import { acquireLock, type HeldLock, type LockOptions } from './lock';
+import { acquireLock, isLockLost, type HeldLock, type LockOptions } from './lock';
 
 export interface Snapshot {
   readonly hosts: string; // latin1, so every byte survives the round trip
@@ -137,13 +137,15 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     return realTargets.get(file)!;
   };
 
-  async function writeOne(file: string, content: string, before: Stats | undefined): Promise<void> {
+  async function writeOne(lock: HeldLock, file: string, content: string, before: Stats | undefined): Promise<void> {
     if (!sameFile(before, await currentStat(file))) throw new ConcurrentChange(file);
     // O_NOFOLLOW: a symlink planted at the journal's name must not turn this append into a write elsewhere
     await appendFile(journal, `${await realTarget(file)}\t${Date.now()}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW });
+    const target = await realTarget(file);
+    lock.assertHeld(); // synchronously before the rename: a holder that lost the lock while starved never writes
     try {
       // the owner and mode we read; 0644 root for a new file
-      writeFileAtomicSync(await realTarget(file), Buffer.from(content, 'latin1'), {
+      writeFileAtomicSync(target, Buffer.from(content, 'latin1'), {
         mode: before ? before.mode & 0o7777 : 0o644,
         owner: before ? { uid: before.uid, gid: before.gid } : undefined,
       });
@@ -170,11 +172,13 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     if (update.hosts !== undefined && update.hosts !== hosts.content) writes.push([options.hostsFile, update.hosts, hosts]);
     if (update.ethers !== undefined && update.ethers !== ethers.content) writes.push([options.ethersFile, update.ethers, ethers]);
     if (writes.length === 0) return result;
-    if (lock.compromised()) throw new ConcurrentChange('lock compromised');
+    lock.assertHeld();
     // the two files are independent: replace them side by side, then undo the ones that landed if one failed
-    const outcomes = await Promise.allSettled(writes.map(([file, content, before]) => writeOne(file, content, before.stat)));
+    const outcomes = await Promise.allSettled(writes.map(([file, content, before]) => writeOne(lock, file, content, before.stat)));
     const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failure) {
+      // a lost lock undoes nothing: the new holder reads what we wrote (or finds it changed) and our request is applied again
+      if (isLockLost(failure.reason)) throw failure.reason;
       await Promise.all(writes.filter((_, i) => outcomes[i]!.status === 'fulfilled').map(([file, , before]) =>
         realTarget(file).then((real) => writeFileAtomicSync(real, Buffer.from(before.content, 'latin1'), {
           mode: before.stat ? before.stat.mode & 0o7777 : 0o644, owner: before.stat && { uid: before.stat.uid, gid: before.stat.gid },

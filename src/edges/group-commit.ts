@@ -1,7 +1,7 @@
 // Group commit: hooks queue requests; whoever holds the lock applies every queued request in one batch and publishes each result.
 // Waiters sleep on inotify for their own result; a timer (jittered, growing to 1 s) makes them try the lock themselves, so progress
 // never depends on a holder that died. Generic over what a batch does: the applier plugs in (files here; another store elsewhere).
-import { acquireLock, lockTimeout, tryAcquireLock, type HeldLock, type LockOptions } from './lock';
+import { acquireLock, isLockLost, lockTimeout, tryAcquireLock, type HeldLock, type LockOptions } from './lock';
 import { newRequestId, type Published, type QueuedRequest, type Spool } from './spool';
 
 export interface BatchApplier<Res> {
@@ -59,6 +59,11 @@ export function createGroupCommit<Res>(options: GroupCommitOptions<Res>): GroupC
       try {
         results = await options.apply(lock, batch);
       } catch (err) {
+        // the lock went to another holder before we wrote: publish nothing, the queued requests stay for it to apply
+        if (isLockLost(err)) {
+          if (ownResult !== undefined) return ownResult;
+          throw err;
+        }
         results = batch.map(() => options.failed(err));
       }
       stats.batches++;
@@ -86,7 +91,12 @@ export function createGroupCommit<Res>(options: GroupCommitOptions<Res>): GroupC
     for (let tenure = 0; tenure < MAX_TENURES; tenure++) {
       const lock = await tryAcquireLock(options.lock);
       if (!lock) return; // its holder applies what is queued, or lets go and looks again
-      await withLock(lock, () => drain(lock));
+      try {
+        await withLock(lock, () => drain(lock));
+      } catch (err) {
+        if (isLockLost(err)) return; // its new holder applies what is queued
+        throw err;
+      }
       if (!(await spool.hasPending())) return;
     }
   }
@@ -99,10 +109,17 @@ export function createGroupCommit<Res>(options: GroupCommitOptions<Res>): GroupC
       const free = await tryAcquireLock(options.lock);
       if (free) {
         const own = { id: newRequestId(), data: request };
-        const result = await withLock(free, () => drain(free, own));
-        stats.queuedMs += Date.now() - started;
-        if (await spool.hasPending()) await tryDrain();
-        return result!;
+        let result: Res | undefined;
+        try {
+          result = await withLock(free, () => drain(free, own));
+        } catch (err) {
+          if (!isLockLost(err)) throw err; // lost before ours was written: queue it like any waiter, below
+        }
+        if (result !== undefined) {
+          stats.queuedMs += Date.now() - started;
+          if (await spool.hasPending()) await tryDrain();
+          return result;
+        }
       }
       const ticket = await spool.enqueue<Res>(request);
       try {
@@ -129,13 +146,20 @@ export function createGroupCommit<Res>(options: GroupCommitOptions<Res>): GroupC
       }
     },
     async exclusive(fn) {
-      const lock = await acquireLock(options.lock);
-      const result = await withLock(lock, async () => {
-        await drain(lock);
-        return fn(lock);
-      });
-      if (await spool.hasPending()) await tryDrain();
-      return result;
+      const deadline = Date.now() + options.lock.waitMs;
+      for (;;) {
+        const lock = await acquireLock({ ...options.lock, waitMs: Math.max(0, deadline - Date.now()) });
+        try {
+          const result = await withLock(lock, async () => {
+            await drain(lock);
+            return fn(lock);
+          });
+          if (await spool.hasPending()) await tryDrain();
+          return result;
+        } catch (err) {
+          if (!isLockLost(err) || Date.now() >= deadline) throw err; // lost before writing: take it again and redo
+        }
+      }
     },
   };
 }

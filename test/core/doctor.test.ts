@@ -11,7 +11,7 @@ const healthy: DoctorInput = {
   scheme, hosts: '10.0.1.1\tweb\n', ethers: '00:16:3e:00:00:01 10.0.1.1\n',
   dnsmasq: { running: true, detail: 'dnsmasq is running' }, dnsmasqConfig: { sources: ['vif-nat-dns.conf'], lines: template },
   ipForward: '1\n', masquerade: { rules: '-A POSTROUTING -s 10.0.0.0/8 -o eth0 -j MASQUERADE\n', uplink: 'eth0' },
-  bootMarker: 'masquerade 10.0.0.0/8 eth0\n', lock: { staleMs: 3000, journal: false }, firewall: healthyFirewall(), dnsDomain: 'xen.internal',
+  bootMarker: 'masquerade 10.0.0.0/8 eth0\n', lock: { journal: false }, firewall: healthyFirewall(), dnsDomain: 'xen.internal',
 };
 const problems = (input: DoctorInput) => doctor(input).filter((f) => f.level !== 'ok').map((f) => f.message);
 
@@ -40,7 +40,7 @@ describe('doctor', () => {
     ['binding without a name', { hosts: '' }, /has no name in \/etc\/hosts/],
     ['published domain not served', { dnsDomain: 'lab.example' }, /told their domain is lab\.example \(DNS_DOMAIN\) but dnsmasq serves xen\.internal/],
     ['no domain= at all', { dnsmasqConfig: { sources: ['x'], lines: template.filter((l) => !l.startsWith('domain=')) } }, /but dnsmasq serves no domain=/],
-    ['stale lock', { lock: { staleMs: 3000, ageMs: 60_000, journal: false } }, /killed holding it/],
+    ['lock whose holder is gone', { lock: { held: { ageMs: 60_000, holderPid: 77, verdict: 'abandoned' }, journal: false } }, /holder \(pid 77\) is gone: a hook was killed holding it/],
     ['firewall unreadable', { firewall: undefined }, /cannot read the firewall/],
     ['boot step never ran: hooks check the rule themselves', { bootMarker: undefined }, /network-nat-dns start has not run since boot/],
     ['boot step ran for another uplink', { bootMarker: 'masquerade 10.0.0.0/8 eth1\n' }, /network-nat-dns start has not run since boot/],

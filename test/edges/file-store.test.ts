@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileStore } from '../../src/edges/file-store';
+import { acquireLock } from '../../src/edges/lock';
 
 let dir: string;
 const store = (overrides: Partial<Parameters<typeof createFileStore>[0]> = {}) => createFileStore({
@@ -37,6 +38,20 @@ describe('file store', () => {
     const lines = readFileSync(join(dir, 'hosts'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(40);
     expect(new Set(lines).size).toBe(40);
+  });
+
+  it('a holder whose lock was taken over while it planned writes nothing (LOCK_LOST), and undoes nothing of the new holder\'s', async () => {
+    writeFileSync(join(dir, 'hosts'), 'old\n');
+    const files = store();
+    const lock = await acquireLock({ lockPath: join(dir, 'lock'), staleMs: 2000, waitMs: 1000 });
+    await expect(files.transactHeld(lock, (snap) => {
+      rmSync(join(dir, 'lock'), { recursive: true }); // taken over as abandoned while this holder was planning
+      writeFileSync(join(dir, 'hosts'), 'new holder\n');
+      return { update: { hosts: `${snap.hosts}ours\n`, ethers: 'ours\n' }, result: null };
+    })).rejects.toThrow(expect.objectContaining({ code: 'LOCK_LOST' }));
+    await lock.release();
+    expect(readFileSync(join(dir, 'hosts'), 'utf8')).toBe('new holder\n');
+    expect(existsSync(join(dir, 'ethers'))).toBe(false);
   });
 
   it('re-plans when the file changed under a holder (a writer that ignored the lock)', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGroupCommit, type BatchApplier } from '../../src/edges/group-commit';
+import { lockLost } from '../../src/edges/lock';
 import { createSpool } from '../../src/edges/spool';
 
 let dir: string;
@@ -12,16 +13,21 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Recorder { batches: string[][]; applied: number[] }
 
+/** The applier every member uses unless told otherwise: records each batch and doubles each number. */
+function doubling(rec: Recorder): BatchApplier<number> {
+  return async (_lock, requests) => {
+    rec.batches.push(requests.map((r) => r.id));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a write takes a while: later arrivals pile up
+    return requests.map((r) => { const n = (r.data as { n: number }).n; rec.applied.push(n); return n * 2; });
+  };
+}
+
 /** A "process": its own spool handle and group commit over the shared directory and lock; the applier doubles each number. */
 function member(rec: Recorder, options: { staleMs?: number; apply?: BatchApplier<number> } = {}) {
   return createGroupCommit<number>({
     lock: { lockPath: join(dir, 'lock'), staleMs: options.staleMs ?? 2000, waitMs: 10_000 },
     spool: createSpool(join(dir, 'queue')),
-    apply: options.apply ?? (async (_lock, requests) => {
-      rec.batches.push(requests.map((r) => r.id));
-      await new Promise((resolve) => setTimeout(resolve, 20)); // a write takes a while: later arrivals pile up
-      return requests.map((r) => { const n = (r.data as { n: number }).n; rec.applied.push(n); return n * 2; });
-    }),
+    apply: options.apply ?? doubling(rec),
     failed: () => -1,
   });
 }
@@ -47,6 +53,22 @@ describe('group commit', () => {
     expect(rec.batches).toHaveLength(1);
     expect(rec.batches[0]).toEqual([orphan.id, expect.any(String)]);
     expect((await orphan.poll())?.result).toBe(14);
+  });
+
+  it('a holder that loses the lock before writing publishes nothing: its own and the queued requests are applied by the next holder', async () => {
+    const rec: Recorder = { batches: [], applied: [] };
+    const orphan = await createSpool(join(dir, 'queue')).enqueue({ n: 5 });
+    let lost = false;
+    const losesOnce: BatchApplier<number> = async (lock, requests) => {
+      if (!lost) {
+        lost = true;
+        throw lockLost(join(dir, 'lock'), 'another process took it over');
+      }
+      return doubling(rec)(lock, requests);
+    };
+    expect(await member(rec, { apply: losesOnce }).submit({ n: 1 }, 10_000)).toBe(2);
+    expect((await orphan.poll())?.result).toBe(10); // applied, never published as failed (-1)
+    expect(rec.applied.sort()).toEqual([1, 5]);
   });
 
   it('a live holder that stays too long: the waiter times out with LOCK_TIMEOUT and withdraws its request', async () => {

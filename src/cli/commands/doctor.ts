@@ -6,6 +6,7 @@ import { doctor as check, type DoctorInput, type Finding } from '../../core/doct
 import type { Command, CliContext } from '../context';
 import { createFirewall } from '../../edges/firewall';
 import { firewallFacts } from './firewall-commands';
+import { inspectLock } from '../../edges/lock';
 
 /** conf-file and conf-dir from dnsmasq's command line (/proc/<pid>/cmdline), else Debian's defaults. */
 export function configSources(cmdline: readonly string[]): { files: string[]; dirs: Array<{ dir: string; filters: string[] }> } {
@@ -48,11 +49,11 @@ async function readConfig(cmdline: readonly string[]): Promise<{ sources: string
 
 async function gather(ctx: CliContext): Promise<DoctorInput> {
   const { config } = ctx;
-  const [files, located, ipForward, lockStat, journal] = await Promise.all([
+  const [files, located, ipForward, lockSeen, journal] = await Promise.all([
     ctx.files.read(),
     ctx.dnsmasq.locate(),
     readFile('/proc/sys/net/ipv4/ip_forward', 'utf8').catch(() => '?'),
-    stat(config.lockPath).catch(() => undefined),
+    Promise.resolve(inspectLock(config.lockPath, config.lockStaleMs)),
     stat(`${config.lockPath}.tmpfiles`).then(() => true, () => false),
   ]);
   const running = !('warning' in located);
@@ -70,7 +71,7 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
     ipForward,
     masquerade: rules && rules.exitCode === 0 ? { rules: rules.stdout, uplink } : undefined,
     bootMarker: await ctx.net.bootMarker(),
-    lock: { ageMs: lockStat ? Date.now() - lockStat.mtimeMs : undefined, staleMs: config.lockStaleMs, journal },
+    lock: { held: lockSeen && { ageMs: lockSeen.ageMs, holderPid: lockSeen.holderPid, verdict: lockSeen.verdict }, journal },
     firewall: ruleState && { state: ruleState, policy: config.firewall, ...facts },
   };
 }

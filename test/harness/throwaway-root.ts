@@ -1,5 +1,6 @@
 // A throw-away copy of this machine's / to install packages into: an overlay (upper on a tmpfs) in its own mount, pid and net namespaces; dpkg and apt inside it change only the tmpfs.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { daemon, run, type Daemon, type RunResult } from './processes';
@@ -20,6 +21,9 @@ ln -s /proc/self/fd "$R/dev/fd"
 ip link set lo up
 echo ready
 exec sleep infinity`;
+
+/** What of this machine's dpkg state a stray dpkg or apt would change (tests that install packages elsewhere compare it). */
+export const hostDpkgState = () => createHash('sha256').update(readFileSync('/var/lib/dpkg/status')).update(readdirSync('/var/lib/dpkg/info').join('\n')).digest('hex');
 
 export class ThrowawayRoot {
   private constructor(private readonly holder: Daemon, private readonly pid: number, private readonly top: string) {}

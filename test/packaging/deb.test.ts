@@ -1,22 +1,18 @@
 // The .deb as an administrator uses it, in a throw-away copy of this machine: apt-get install, what is where, upgrade keeping a changed conffile, remove, purge; lintian; the host's dpkg untouched.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check, run } from '../harness/processes';
 import { ensureRuntime } from '../harness/runtimes';
 import { REPO } from '../harness/sandbox';
-import { ThrowawayRoot } from '../harness/throwaway-root';
+import { hostDpkgState, ThrowawayRoot } from '../harness/throwaway-root';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 const NEXT = `${VERSION}+test1`;
 const CONFFILES = ['/etc/xen/scripts/vif-nat-dns', '/etc/xen/scripts/regen-ethers', '/etc/xen/scripts/network-nat-dns', '/etc/xen/vif-nat-dns.conf', '/etc/dnsmasq.d/vif-nat-dns.conf'];
 const HOSTS = '127.0.0.1\tlocalhost\n10.0.1.1\tweb\n';
 const ETHERS = '00:16:3e:00:01:01 10.0.1.1\n';
-
-/** What of the host's dpkg state a stray dpkg or apt would change. */
-const dpkgState = () => createHash('sha256').update(readFileSync('/var/lib/dpkg/status')).update(readdirSync('/var/lib/dpkg/info').join('\n')).digest('hex');
 
 let out: string;
 let root: ThrowawayRoot;
@@ -26,7 +22,7 @@ const apt = (...args: string[]) => root.run(['apt-get', '-y', '-o', 'Dpkg::Use-P
 const dpkgQuery = async (format: string) => (await root.run(['dpkg-query', '-W', '-f', format, 'vif-nat-dns'])).stdout;
 
 beforeAll(async () => {
-  hostDpkg = dpkgState();
+  hostDpkg = hostDpkgState();
   out = mkdtempSync(join(tmpdir(), 'vnd-deb-test-'));
   for (const version of [VERSION, NEXT]) await check(process.execPath, [join(REPO, 'dist', 'package.cjs'), '--version', version, '--out', out]);
   root = await ThrowawayRoot.create();
@@ -149,6 +145,6 @@ describe('on a dom0 with Debian 12\'s own nodejs', { timeout: 120_000 }, () => {
 
 describe('the host', () => {
   it('its dpkg database is unchanged', () => {
-    expect(dpkgState()).toBe(hostDpkg);
+    expect(hostDpkgState()).toBe(hostDpkg);
   });
 });

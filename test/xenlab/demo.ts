@@ -20,7 +20,8 @@ async function main(): Promise<number> {
     return 1;
   }
   say('Real Xen inside QEMU (software emulation, no network device): Debian\'s Xen 4.17, a PV dom0 whose root is this');
-  say('machine\'s / (read-only, changes kept in memory), set up as the README tells an xl administrator. Takes minutes.\n');
+  say('machine\'s / (read-only, changes kept in memory), set up as the README tells an xl administrator (apt-get install');
+  say('./vif-nat-dns_*.deb, built from this checkout). Takes minutes.\n');
   say('Images: building or reusing the cached boot images (test/xenlab/build-images.sh) ...');
   const run = await runLab({
     scenarios: ['demo'],

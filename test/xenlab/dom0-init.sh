@@ -46,14 +46,18 @@ ip addr add $UPLINK_IP/24 dev eth0 && ip link set eth0 up && ip route add defaul
 ip -n lan addr add $LAN_IP/24 dev eth0 && ip -n lan link set eth0 up && ip -n lan link set lo up || fatal "lan side"
 ip netns exec lan node "$vndlab_repo/test/harness/echo-peer.cjs" $LAN_IP $LAN_PORT > /run/echo-peer.log 2>&1 &
 
-install_vif_nat_dns() {   # README "Installation on an xl host" (issue 13's Debian package will replace this step)
-  (cd "$vndlab_repo" && ./hooks/vif-nat-dns-admin install)
+# README "Installation on an xl host": the Debian package, installed with apt as an administrator installs it. dpkg's
+# and apt's writes land in dom0's overlay (a tmpfs): the host's / is shared read-only.
+install_vif_nat_dns() {
+  rm -f /var/lib/man-db/auto-update   # man-db's trigger would rebuild its whole index under TCG for nothing
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${vndlab_deb:?the lab passes the .deb}"
 }
-install_vif_nat_dns > /run/install.log 2>&1 || { cat /run/install.log; fatal "install"; }
+install_vif_nat_dns > /run/vndlab-install.log 2>&1 || { cat /run/vndlab-install.log; fatal "apt-get install $vndlab_deb"; }
+progress "package installed (apt-get install ./${vndlab_deb##*/}) $(cut -d' ' -f1 /proc/uptime)s"
 # dnsmasq as Debian's dnsmasq package starts it (/etc/init.d/dnsmasq, systemd unit)
 dnsmasq -x /run/dnsmasq/dnsmasq.pid -u dnsmasq -7 /etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new --local-service || fatal "dnsmasq"
 /etc/xen/scripts/network-nat-dns start > /run/network-nat-dns.log 2>&1 || { cat /run/network-nat-dns.log; fatal "network-nat-dns start"; }
-progress "host set up (install, dnsmasq, network-nat-dns, uplink) $(cut -d' ' -f1 /proc/uptime)s"
+progress "host set up (apt-get install of the package, dnsmasq, network-nat-dns, uplink) $(cut -d' ' -f1 /proc/uptime)s"
 
 export VNDLAB_LAN="$LAN_IP:$LAN_PORT" VNDLAB_UPLINK_IP=$UPLINK_IP VNDLAB_RESULTS=/run/vndlab-results
 # --- the scenarios (test/xenlab/dom0/scenarios.ts), with the real xl; results on the results share ---

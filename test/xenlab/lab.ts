@@ -1,9 +1,9 @@
 // The real-Xen lab, from the host: builds (or reuses) the images, boots Xen in QEMU, streams dom0's progress, returns
 // dom0's results and logs; QEMU is always killed and its temp directory removed, and the whole run has a time limit.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { check } from '../harness/processes';
 import { REPO } from '../harness/sandbox';
 import { qemuArgs } from './qemu';
@@ -38,7 +38,10 @@ export function missingLabRequirements(): string[] {
   if (process.getuid?.() !== 0) problems.push('run as root (the image build unpacks packages; QEMU shares / with dom0)');
   const missing = ['/usr/bin/qemu-system-x86_64', '/boot/xen-4.17-amd64.gz', '/usr/sbin/xl', '/usr/bin/cpio', '/usr/sbin/depmod'].filter((p) => !existsSync(p));
   if (missing.length > 0) problems.push(`missing ${missing.join(', ')}: apt-get install -y --no-install-recommends ${XEN_PACKAGES}`);
-  for (const built of ['vif-nat-dns.cjs', 'xenlab-dom0.cjs']) {
+  // dom0 (no network) installs the package with apt: its dependencies must be installed packages here
+  const nodejs = spawnSync('dpkg-query', ['-W', '-f', '${Status} ${Version}', 'nodejs'], { encoding: 'utf8' }).stdout ?? '';
+  if (!nodejs.startsWith('install ok installed ')) problems.push('Node is not installed as Debian\'s nodejs package (>= 18.19): dom0 installs the .deb with apt and has no network');
+  for (const built of ['vif-nat-dns.cjs', 'xenlab-dom0.cjs', 'package.cjs']) {
     try { accessSync(join(REPO, 'dist', built), constants.R_OK); } catch { problems.push(`dist/${built} is missing: npm run build`); }
   }
   return problems;
@@ -71,18 +74,36 @@ function readTree(dir: string): Record<string, string> {
   return out;
 }
 
+/** The Debian package (`npm run package`'s build) written into `dir`; returns its file name. */
+async function buildDeb(dir: string): Promise<string> {
+  return basename((await check(process.execPath, [join(REPO, 'dist', 'package.cjs'), '--out', dir])).stdout.trim());
+}
+
 export async function runLab(options: LabOptions): Promise<LabRun> {
   const deadline = Date.now() + (options.timeoutMs ?? 900_000);
   const imagesStarted = Date.now();
   const images = await ensureImages();
   const imagesMs = Date.now() - imagesStarted;
   const resultsDir = mkdtempSync(join(tmpdir(), 'vnd-xenlab-'));
-  const dom0Env: Record<string, string> = {
-    vndlab_images: images, vndlab_repo: REPO, vndlab_init: DOM0_INIT, vndlab_node_dir: dirname(process.execPath),
-    vndlab_scenarios: options.scenarios.join('+'),
-  };
-  if (options.parallelGuests) dom0Env.vndlab_parallel = String(options.parallelGuests);
-  const args = qemuArgs({ images, resultsDir, memoryMiB: 3072, dom0MemoryMiB: 1024, dom0Env });
+  try {
+    // dom0 installs the package as README's installation says (apt-get install ./vif-nat-dns_*.deb); it sees
+    // resultsDir as /run/vndlab-results
+    const deb = await buildDeb(resultsDir);
+    const dom0Env: Record<string, string> = {
+      vndlab_deb: `/run/vndlab-results/${deb}`,
+      vndlab_images: images, vndlab_repo: REPO, vndlab_init: DOM0_INIT, vndlab_node_dir: dirname(process.execPath),
+      vndlab_scenarios: options.scenarios.join('+'),
+    };
+    if (options.parallelGuests) dom0Env.vndlab_parallel = String(options.parallelGuests);
+    const args = qemuArgs({ images, resultsDir, memoryMiB: 3072, dom0MemoryMiB: 1024, dom0Env });
+    return { ...(await bootQemu(args, resultsDir, deadline, options)), imagesMs };
+  } finally {
+    rmSync(resultsDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs QEMU to its end (or the deadline: then killed), streaming milestones; reads what dom0 left in resultsDir. */
+async function bootQemu(args: string[], resultsDir: string, deadline: number, options: LabOptions): Promise<Omit<LabRun, 'imagesMs'>> {
   const started = Date.now();
   const progress: ProgressEvent[] = [];
   let serial = '';
@@ -117,10 +138,9 @@ export async function runLab(options: LabOptions): Promise<LabRun> {
     if (timedOut) options.onProgress?.({ atMs: Date.now() - started, text: `TIMED OUT: QEMU killed after ${options.timeoutMs ?? 900_000} ms` });
     const resultsPath = join(resultsDir, RESULTS_FILE);
     const results = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as LabResults) : undefined;
-    return { results, logs: readTree(join(resultsDir, LOGS_DIR)), serial, progress, imagesMs, exitCode, timedOut };
+    return { results, logs: readTree(join(resultsDir, LOGS_DIR)), serial, progress, exitCode, timedOut };
   } finally {
     clearTimeout(timer);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    rmSync(resultsDir, { recursive: true, force: true });
   }
 }

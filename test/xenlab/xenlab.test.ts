@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { ScenarioData, ScenarioName } from './dom0/scenarios';
+import { hostDpkgState } from '../harness/throwaway-root';
 import { demoTable } from './demo-table';
 import { missingLabRequirements, runLab, type LabRun } from './lab';
 
@@ -13,13 +14,14 @@ import { missingLabRequirements, runLab, type LabRun } from './lab';
 // VND_XENLAB_PARALLEL=10 (or 20) runs and asserts it.
 const PARALLEL = Number(process.env.VND_XENLAB_PARALLEL ?? 0);
 const SCENARIOS: ScenarioName[] = ['first-boot', 'destroy-recreate', 'hook-failure', 'two-nics-attach-detach', 'save-restore', 'self-shutdown', 'self-reboot', 'demo',
-  ...(PARALLEL > 0 ? (['parallel'] as const) : [])];
+  'installed-package', ...(PARALLEL > 0 ? (['parallel'] as const) : [])];
 const LAB_TIMEOUT_MS = Number(process.env.VND_XENLAB_TIMEOUT_MS ?? 1_200_000);
 const UPLINK_IP = '192.0.2.1'; // dom0's address on the lan (dom0-init.sh)
 const LIBXL_HOTPLUG_TIMEOUT_MS = 40_000;
 const skip = process.env.VND_XENLAB === '0';
 
 let lab: LabRun;
+let hostDpkg: { before: string; after: string };
 
 function data<N extends ScenarioName>(name: N): ScenarioData<N> {
   const result = lab.results?.scenarios.find((s) => s.name === name);
@@ -47,7 +49,9 @@ describe.skipIf(skip)('real Xen (Debian Xen 4.17 in QEMU, the real xl)', () => {
   beforeAll(async () => {
     const problems = missingLabRequirements();
     if (problems.length > 0) throw new Error(`the lab cannot run (VND_XENLAB=0 skips it):\n${problems.join('\n')}`);
+    const before = hostDpkgState();
     lab = await runLab({ scenarios: SCENARIOS, timeoutMs: LAB_TIMEOUT_MS, parallelGuests: PARALLEL, onProgress: (e) => console.log(`[xenlab ${(e.atMs / 1000).toFixed(1)} s] ${e.text}`) });
+    hostDpkg = { before, after: hostDpkgState() };
     if (process.env.VND_XENLAB_KEEP) {
       mkdirSync(process.env.VND_XENLAB_KEEP, { recursive: true });
       writeFileSync(join(process.env.VND_XENLAB_KEEP, 'run.json'), JSON.stringify(lab, null, 1));
@@ -177,6 +181,20 @@ describe.skipIf(skip)('real Xen (Debian Xen 4.17 in QEMU, the real xl)', () => {
     for (const row of rows) expect(row).toMatch(/ (10\.\d+\.\d+\.\d+) via 10\.\d+\.\d+\.\d+ .*connected$/);
     expect(rows.filter((r) => r.includes(`= `) && r.includes(UPLINK_IP))).toHaveLength(3); // each guest's eth0: DNS answer and NAT egress
     expect(d.destroyed.every((x) => x.exit === 0)).toBe(true);
+  });
+
+  it('dom0 ran the Debian package, installed with apt-get install ./vif-nat-dns_*.deb; this machine\'s dpkg database is untouched', () => {
+    onTestFailed(printEvidence);
+    const p = data('installed-package');
+    expect(p.status).toMatch(/^install ok installed \S+$/);
+    expect(p.aptLog).toMatch(/^Setting up vif-nat-dns \(/m);
+    expect(Object.keys(p.owners)).toContain('/etc/xen/scripts/vif-nat-dns');
+    for (const [path, owner] of Object.entries(p.owners)) expect(owner).toBe(`vif-nat-dns: ${path}`);
+    expect(p.hook.split('\n')[0]).toBe('#!/usr/bin/node');
+    expect(p.hook).toContain('"/usr/lib/vif-nat-dns/loader.cjs"');
+    expect(p.codeCache).toBe(true); // written by the package's loader after the scenarios' events
+    expect(p.checkoutInstall).toEqual([]);
+    expect(hostDpkg.after).toBe(hostDpkg.before);
   });
 
   it.skipIf(PARALLEL === 0)('guests created in parallel: all leased, distinct addresses, every hook well inside libxl\'s 40 s', () => {

@@ -1,10 +1,13 @@
 // The lab's scenarios, run in dom0 with the real xl: each returns what it observed, as data; xenlab.test.ts asserts.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { check, run } from '../../harness/processes';
 import { createGuest, destroyGuest, nicView } from './guests';
 import { boots, consoleLog, domid, ethersLines, fileText, hookLines, hookMs, hostsLine, ping, routeTo, runningNames, sleep, waitForBoot, xl } from './xl';
 
 const SCRIPT = 'script=vif-nat-dns';
+/** The files of the package the scenarios use (xl runs the hook; dom0-init.sh runs network-nat-dns, dnsmasq reads its drop-in). */
+const INSTALLED_FILES = ['/etc/xen/scripts/vif-nat-dns', '/etc/xen/scripts/network-nat-dns', '/etc/xen/scripts/regen-ethers',
+  '/usr/lib/vif-nat-dns/vif-nat-dns.cjs', '/usr/lib/vif-nat-dns/loader.cjs', '/usr/sbin/vif-nat-dns-admin', '/etc/xen/vif-nat-dns.conf', '/etc/dnsmasq.d/vif-nat-dns.conf'];
 
 /** dom0's state a failed hook must leave alone. */
 async function dom0State() {
@@ -126,6 +129,20 @@ export const scenarios = {
     const guests = created.map((c) => ({ name: c.name, exit: c.exit, ip: c.nics[0]?.lease?.ip ?? '', mac: c.nics[0]?.mac ?? '', hookMs: c.hookMs[0], hookLines: c.hookLines, reportMs: c.reportMs, output: c.exit === 0 ? '' : c.output }));
     await Promise.all(names.map((name) => destroyGuest(name)));
     return { wallMs, guests };
+  },
+
+  /** What the scenarios ran: the Debian package as apt installed it (dom0-init.sh), owning every script xl ran; run
+   *  after the others, so its hook's code cache shows the package's loader handled their events. */
+  async 'installed-package'() {
+    const owned = async (path: string) => (await run('dpkg-query', ['-S', path])).stdout.trim();
+    return {
+      status: (await run('dpkg-query', ['-W', '-f', '${Status} ${Version}', 'vif-nat-dns'])).stdout,
+      owners: Object.fromEntries(await Promise.all(INSTALLED_FILES.map(async (path) => [path, await owned(path)]))) as Record<string, string>,
+      hook: fileText('/etc/xen/scripts/vif-nat-dns'),
+      codeCache: existsSync('/var/cache/vif-nat-dns/vif-nat-dns.cache'),
+      checkoutInstall: ['/usr/local/lib/vif-nat-dns', '/usr/local/sbin/vif-nat-dns-admin'].filter((p) => existsSync(p)),
+      aptLog: fileText('/run/vndlab-install.log'),
+    };
   },
 
   /** For npm run demo:xen: a few guests, as a newcomer would start them, and what each saw. */

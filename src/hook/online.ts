@@ -109,9 +109,11 @@ function poolFields(reserved: Reserved): PoolOnlineFields {
 
 /** Record that the guest runs here; a registry that stopped answering since the reservation leaves it to the watcher's reconcile. */
 async function bindInStore(deps: HookDeps, hostname: string, vmIp: string, mac: string, incoming: boolean, notes: { info: string[]; warn: string[] }, undo: Undo[]): Promise<void> {
+  // undone even if bind throws: a transaction etcd applied but whose answer was lost must not outlive a failed online
+  // (unbind deletes only a binding of this host's, so a refused or never-applied bind leaves the other host's alone)
+  undo.push(() => deps.addresses.unbind(hostname, vmIp));
   try {
     notes.info.push(...await deps.addresses.bind(hostname, vmIp, mac, incoming));
-    undo.push(() => deps.addresses.unbind(hostname, vmIp));
   } catch (err) {
     if (!isVifError(err) || err.code !== 'POOL_UNAVAILABLE') throw err;
     notes.warn.push(`degraded: ${hostname}'s binding is registered when the registry answers again (${err.message})`);

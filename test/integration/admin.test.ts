@@ -121,6 +121,11 @@ describe('admin CLI', () => {
     const installed = await box.checkoutAdmin(['install', '--prefix', '/run/usr-local', '--cache-dir', '/run/vnd-cache']);
     expect(installed.code).toBe(0);
     expect(installed.stdout).toContain('installed /etc/xen/scripts/vif-nat-dns');
+    // the pool watcher's unit too, naming this install's admin; like the network unit, neither enabled nor started
+    expect(installed.stdout).toContain('installed /etc/systemd/system/vif-nat-dns-pool.service');
+    expect(await box.dom0File('/etc/systemd/system/vif-nat-dns-pool.service')).toContain('\nExecStart=/run/usr-local/sbin/vif-nat-dns-admin pool watch\n');
+    expect(installed.stdout).toMatch(/no unit enabled or started/);
+    expect((await box.inDom0(['sh', '-c', 'ls /etc/systemd/system/*.wants 2>/dev/null | grep vif-nat-dns'])).stdout).toBe('');
     // the installed single file runs as the vif script, without the checkout's node_modules
     const guest = await box.addGuest(44, 'installed', ['00:16:3e:00:44:01']);
     const { env } = (await import('../harness/xen-domain')).hookInvocation(guest.vifs[0]!, 'online', box.xs.socketPath);
@@ -136,6 +141,8 @@ describe('admin CLI', () => {
     expect(again.stdout).toContain('unchanged /etc/xen/scripts/vif-nat-dns');
     const removed = await box.checkoutAdmin(['uninstall', '--cache-dir', '/run/vnd-cache']);
     expect(removed.stdout).toContain('removed /etc/xen/scripts/vif-nat-dns');
+    expect(removed.stdout).toContain('removed /etc/systemd/system/vif-nat-dns-pool.service');
+    expect((await box.inDom0(['test', '-e', '/etc/systemd/system/vif-nat-dns-pool.service'])).code).toBe(1);
     expect(removed.stdout).toContain('kept (changed by you) /etc/xen/vif-nat-dns.conf');
     expect(removed.stdout).toContain('removed /etc/xen/vif-nat-dns.conf.dist');
     expect((await box.inDom0(['test', '-e', '/etc/xen/scripts/vif-nat-dns'])).code).toBe(1);

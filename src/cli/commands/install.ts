@@ -19,8 +19,8 @@ const libDir = (layout: Layout) => join(layout.prefix, 'lib', 'vif-nat-dns');
 /** A run-time path as written under DESTDIR. */
 const underDestdir = (layout: Layout, path: string) => join(layout.destdir || '/', path);
 
-/** Where a file's content comes from: a file of the checkout, or text made for this layout. */
-export type InstallSource = string | { readonly text: string };
+/** Where a file's content comes from: a file of the checkout, text made for this layout, or a file of the checkout with one line replaced. */
+export type InstallSource = string | { readonly text: string } | { readonly file: string; readonly replace: readonly [string, string] };
 
 /**
  * The installed vif script: the loader runs the hook bundle with a V8 code cache (~20 ms less per event);
@@ -56,7 +56,22 @@ export function installSources(repo: string, layout: Layout): Array<[InstallSour
     [join(repo, 'templates', 'vif-nat-dns.conf'), at('/etc/xen/vif-nat-dns.conf'), 0o644],
     [join(repo, 'templates', 'dnsmasq.conf'), at('/etc/dnsmasq.d/vif-nat-dns.conf'), 0o644],
     [join(repo, 'templates', 'vif-nat-dns-network.service'), at('/etc/systemd/system/vif-nat-dns-network.service'), 0o644],
+    // the pool watcher's unit names this install's admin CLI (the template finds it through PATH, as the package's does)
+    [{ file: join(repo, 'templates', 'vif-nat-dns-pool.service'), replace: [POOL_UNIT_EXEC, `ExecStart=${join(layout.prefix, 'sbin', 'vif-nat-dns-admin')} pool watch`] },
+      at('/etc/systemd/system/vif-nat-dns-pool.service'), 0o644],
   ];
+}
+
+/** The template's ExecStart line, which install replaces with the installed admin's path. */
+export const POOL_UNIT_EXEC = 'ExecStart=/usr/bin/env vif-nat-dns-admin pool watch';
+
+/** A source's bytes, before the interpreter is pinned. */
+export async function sourceContent(source: InstallSource): Promise<Buffer> {
+  if (typeof source === 'string') return readFile(source);
+  if ('text' in source) return Buffer.from(source.text);
+  const text = await readFile(source.file, 'utf8');
+  if (!text.split('\n').includes(source.replace[0])) throw new Error(`${source.file} has no line ${JSON.stringify(source.replace[0])}`);
+  return Buffer.from(text.split('\n').map((line) => (line === source.replace[0] ? source.replace[1] : line)).join('\n'));
 }
 
 /**
@@ -102,9 +117,12 @@ export function installCommand(repo: string): Command {
 
 Installs: <scripts-dir>/vif-nat-dns (the hook; it runs <prefix>/lib/vif-nat-dns/vif-nat-dns.cjs with a V8 code cache
 kept in <cache-dir>), <scripts-dir>/regen-ethers, <scripts-dir>/network-nat-dns,
-<prefix>/sbin/vif-nat-dns-admin, /etc/xen/vif-nat-dns.conf, /etc/dnsmasq.d/vif-nat-dns.conf and
-/etc/systemd/system/vif-nat-dns-network.service. A file you changed since the last install is kept; the new
-version lands beside it as <file>.dist. Idempotent. Run \`npm run build\` first.
+<prefix>/sbin/vif-nat-dns-admin, /etc/xen/vif-nat-dns.conf, /etc/dnsmasq.d/vif-nat-dns.conf,
+/etc/systemd/system/vif-nat-dns-network.service and /etc/systemd/system/vif-nat-dns-pool.service (the pool
+watcher, running <prefix>/sbin/vif-nat-dns-admin pool watch). No unit is enabled or started: that is yours to do
+(systemctl daemon-reload; systemctl enable --now vif-nat-dns-network, and vif-nat-dns-pool in a pool).
+A file you changed since the last install is kept; the new version lands beside it as <file>.dist. Idempotent.
+Run \`npm run build\` first.
 Exit: 0 done, 1 error, 2 usage.`,
     async run(args) {
       const { values } = parseArgs({ args, options: OPTIONS, strict: true });
@@ -114,8 +132,9 @@ Exit: 0 done, 1 error, 2 usage.`,
       }
       const layout = layoutFrom(values, process.env);
       const sources = installSources(repo, layout);
-      const contents = await Promise.all(sources.map(([source]) => (typeof source === 'string' ? readFile(source) : Promise.resolve(Buffer.from(source.text))).then(pinInterpreter, (err) => {
-        throw new VifError('FILE_IO', `cannot read ${String(source)}: ${(err as NodeJS.ErrnoException).code}`, 'run `npm ci && npm run build` in the checkout first', { source });
+      const contents = await Promise.all(sources.map(([source]) => sourceContent(source).then(pinInterpreter, (err) => {
+        const what = typeof source === 'string' ? source : 'file' in source ? source.file : 'generated text';
+        throw new VifError('FILE_IO', `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'run `npm ci && npm run build` in the checkout first', { source: what });
       })));
       const items: InstallItem[] = sources.map(([, target, mode], i) => ({ target, mode, hash: sha256(contents[i]!) }));
       const manifestPath = underDestdir(layout, MANIFEST);
@@ -135,6 +154,7 @@ Exit: 0 done, 1 error, 2 usage.`,
       }
       await mkdir(dirname(manifestPath), { recursive: true });
       await writeFileAtomic(manifestPath, `${JSON.stringify(Object.fromEntries(manifest), null, 2)}\n`);
+      process.stdout.write('no unit enabled or started: systemctl daemon-reload && systemctl enable --now vif-nat-dns-network (and vif-nat-dns-pool in a pool)\n');
       return 0;
     },
   };

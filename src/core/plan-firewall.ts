@@ -142,6 +142,25 @@ export function blindRemoveVif(device: string): FirewallPlan {
 }
 
 /**
+ * online's first try, without reading the firewall: a new vif's chain and dispatch rule, guarded by `-C` checks that the
+ * shared chains are in place (every built-in jump and every wanted rule, as network-nat-dns start left them). Fails as
+ * a whole (nothing changed) if the vif's chain exists or anything checked is missing: then planAddVif from a read.
+ * Not checked here (planAddVif and doctor do): rules someone added to the shared chains, their order, duplicated jumps.
+ */
+export function blindAddVif(policy: FirewallPolicy, vif: VifBinding): AddVifPlan {
+  const batch = new Batch();
+  const chain = vifChain(vif.device);
+  for (const shared of sharedChains(policy)) {
+    batch.add(shared.table, `-C ${shared.builtin} ${jumpRule(shared.name)}`, ...(shared.rules ?? []).map((rule) => `-C ${shared.name} ${rule}`));
+  }
+  batch.add('raw', `-N ${chain}`);
+  batch.fill('raw', chain, vifRules(vif.vmIp));
+  batch.add('raw', `-A ${ANTISPOOF} ${dispatchRule(vif.device)}`);
+  batch.changes.push(`+ raw ${chain}: ${vif.device} may send from ${vif.vmIp}`);
+  return { ...batch.plan(), previous: undefined };
+}
+
+/**
  * regen-firewall (and network-nat-dns start): the shared chains, every running vif's chain, and no chain left for a
  * device that no longer exists. Run under the hooks' lock.
  */

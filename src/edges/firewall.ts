@@ -1,7 +1,7 @@
-// Applies firewall plans: one `iptables-save` read and one `iptables-restore -w --noflush` batch, planned again from a fresh read if a guard failed.
+// Applies firewall plans: one `iptables-restore -w --noflush` batch, planned from an `iptables-save` read unless a blind batch's guards hold; again from a fresh read if a guard failed.
 import { VifError } from '../core/errors';
 import { parseSave, type FirewallPolicy, type RuleState, type VifBinding } from '../core/firewall-rules';
-import { blindRemoveVif, planAddVif, planRemoveVif, planRestoreVif, type FirewallPlan } from '../core/plan-firewall';
+import { blindAddVif, blindRemoveVif, planAddVif, planRemoveVif, planRestoreVif, type FirewallPlan } from '../core/plan-firewall';
 import type { Exec } from './exec';
 
 export type Serialise = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -46,6 +46,12 @@ export function createFirewall(exec: Exec, policy: FirewallPolicy): Firewall {
     read,
     apply,
     async addVif(vif, serialise) {
+      // a new vif on a host whose shared chains are in place (the common case): one restore, no iptables-save, whose
+      // output (and cost) grows with every running guest; anything else fails it whole and is planned from a read
+      const blind = blindAddVif(policy, vif);
+      if ((await restore(blind.batch)).exitCode === 0) {
+        return { changes: blind.changes, undo: () => apply((state) => planRestoreVif(state, vif.device, undefined)) };
+      }
       let previous: readonly string[] | undefined;
       const plan = await apply((state) => {
         const planned = planAddVif(state, policy, vif);

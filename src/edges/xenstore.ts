@@ -56,8 +56,15 @@ async function connect(endpoint: string): Promise<Transport> {
     s.once('connect', () => resolve(s));
     s.once('error', reject);
   });
+  // requests issued together (pipelined) leave in one write: one syscall and one pass through the stream, not one per request
+  let corked: Buffer[] = [];
+  const flush = () => {
+    const data = corked.length === 1 ? corked[0]! : Buffer.concat(corked);
+    corked = [];
+    socket.write(data);
+  };
   return {
-    send: (data) => { socket.write(data); },
+    send: (data) => { if (corked.push(data) === 1) process.nextTick(flush); },
     onData: (handler, onError) => {
       socket.on('data', handler);
       socket.on('error', onError);

@@ -43,16 +43,24 @@ function bounded(path: string, value: string | undefined): string | undefined {
   return value;
 }
 
-/** Two round trips: the backend's nodes in one, the domain name (xl) in the second. */
+const nameNode = (domid: number) => `/local/domain/${domid}/name`;
+
+/**
+ * One round trip: the backend's nodes, and the domain name (xl) of the domid the backend path names, which is the
+ * frontend-id libxl writes; a second one only if frontend-id says otherwise.
+ */
 export async function readBackend(xs: XenStore, xenbusPath: string, options: { needName: boolean; strict: boolean }): Promise<BackendInfo> {
   const nodes = ['frontend-id', 'handle', 'mac', 'ip', 'vifname', 'domain'];
-  const values = (await xs.readMany(nodes.map((node) => `${xenbusPath}/${node}`))).map((value, i) => bounded(`${xenbusPath}/${nodes[i]}`, value));
-  const [fid, handle, mac, ip, vifname, domain] = values;
+  const pathDomid = /\/backend\/vif\/(\d{1,5})\/\d+$/.exec(xenbusPath)?.[1];
+  const guess = options.needName && pathDomid !== undefined ? Number(pathDomid) : undefined;
+  const paths = nodes.map((node) => `${xenbusPath}/${node}`);
+  const values = await xs.readMany(guess === undefined ? paths : [...paths, nameNode(guess)]);
+  const [fid, handle, mac, ip, vifname, domain] = values.slice(0, nodes.length).map((value, i) => bounded(paths[i]!, value));
   const frontendId = integerNode(`${xenbusPath}/frontend-id`, fid, MAX_DOMID);
   const handleNumber = integerNode(`${xenbusPath}/handle`, handle, 126);
   let domainName = domain;
   if (domainName === undefined && options.needName) {
-    domainName = bounded(`/local/domain/${frontendId}/name`, await xs.read(`/local/domain/${frontendId}/name`));
+    domainName = bounded(nameNode(frontendId), frontendId === guess ? values[nodes.length] : await xs.read(nameNode(frontendId)));
   }
   if (options.strict && (domainName === undefined || domainName === '')) {
     throw new VifError('BAD_DOMAIN_NAME', `domain ${frontendId} has no name in xenstore (${xenbusPath}/domain or /local/domain/${frontendId}/name)`,

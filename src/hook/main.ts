@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       firewall: createFirewall(run, config.firewall),
       dnsmasq,
       // offline never waits long for the registry either: the watcher's reconcile finishes what it could not
-      addresses: createAddressStore(config, exec, event.kind === 'down' ? Math.min(config.pool?.timeoutMs ?? 0, OFFLINE_ETCD_TIMEOUT_MS) : undefined),
+      addresses: createAddressStore(config, run, event.kind === 'down' ? Math.min(config.pool?.timeoutMs ?? 0, OFFLINE_ETCD_TIMEOUT_MS) : undefined),
     };
     const { stats } = queue;
     const took = () => `${Math.round(uptimeMs() - started)} ms, queued ${stats.queuedMs} ms, held ${stats.heldMs} ms, batch ${stats.batchSize}`;

@@ -1,4 +1,4 @@
-// A small model of `iptables-restore --noflush` for table tests: applies -N -X -F -A -I -D lines to a rule state, all or nothing.
+// A small model of `iptables-restore --noflush` for table tests: applies -N -X -F -A -I -D lines (and -C checks) to a rule state, all or nothing.
 import type { RuleState } from '../../src/core/firewall-rules';
 
 const BUILTIN: Record<string, string[]> = { raw: ['PREROUTING', 'OUTPUT'], filter: ['INPUT', 'FORWARD', 'OUTPUT'] };
@@ -17,7 +17,7 @@ export function restore(state: RuleState, batch: string): MutableState {
   for (const line of batch.split('\n').filter(Boolean)) {
     if (line.startsWith('*')) { table = next.get(line.slice(1)) ?? new Map(); next.set(line.slice(1), table); continue; }
     if (line === 'COMMIT') continue;
-    const [, op, chain, rest = ''] = /^(-[NXFAID]) (\S+)(?: (.*))?$/.exec(line) ?? [];
+    const [, op, chain, rest = ''] = /^(-[NXFAIDC]) (\S+)(?: (.*))?$/.exec(line) ?? [];
     const rules = table!.get(chain!);
     const fail: (why: string) => never = (why) => { throw new Error(`${line}: ${why}`); };
     switch (op) {
@@ -26,6 +26,7 @@ export function restore(state: RuleState, batch: string): MutableState {
       case '-F': if (!rules) fail('no chain'); rules.length = 0; break;
       case '-A': if (!rules) fail('no chain'); if (!target(rest, table!)) fail('no target'); rules.push(rest); break;
       case '-I': { if (!rules) fail('no chain'); const [, n, rule] = /^(\d+) (.*)$/.exec(rest)!; rules.splice(Number(n) - 1, 0, rule!); break; }
+      case '-C': if (!rules?.includes(rest)) fail('no such rule'); break;
       case '-D': { const i = rules?.indexOf(rest) ?? -1; if (i === -1) fail('no such rule'); rules!.splice(i, 1); break; }
       default: fail('unknown line');
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSave, type FirewallPolicy, type RuleState } from '../../src/core/firewall-rules';
-import { blindRemoveVif, planAddVif, planRegenFirewall, planRemoveFirewall, planRemoveVif, planRestoreVif } from '../../src/core/plan-firewall';
+import { blindAddVif, blindRemoveVif, planAddVif, planRegenFirewall, planRemoveFirewall, planRemoveVif, planRestoreVif } from '../../src/core/plan-firewall';
 import { emptyState, restore, save } from './iptables-sim';
 
 const policy: FirewallPolicy = { group: 4646, isolate: false, dom0Services: [] };
@@ -87,6 +87,43 @@ describe('firewall plans', () => {
     const doubled = restore(state, '');
     doubled.get('raw')!.get('VND-ANTISPOOF')!.push('-i vif7.0 -j VND-SRC-vif7.0');
     expect(() => restore(doubled, blindRemoveVif(web.device).batch)).toThrow(/busy/);
+  });
+
+  it('online\'s blind first try adds a new vif exactly as planAddVif would, without a read, once the shared chains are in place', () => {
+    const booted = restore(emptyState(), planRegenFirewall(emptyState(), policy, [], new Set()).batch); // network-nat-dns start
+    const withDb = online(booted, db);
+    const blind = blindAddVif(policy, web);
+    expect(blind.previous).toBeUndefined();
+    expect(blind.needsLock).toBe(false);
+    expect(save(restore(withDb, blind.batch))).toBe(save(online(withDb)));
+    // batches built without a read: parallel onlines of different vifs all apply; its rollback removes only its own
+    expect(save(restore(restore(booted, blindAddVif(policy, db).batch), blind.batch))).toBe(save(online(online(booted, db))));
+    const added = restore(withDb, blind.batch);
+    expect(save(restore(added, planRestoreVif(added, web.device, blind.previous).batch))).toBe(save(withDb));
+    // a configuration with ISOLATE and DOM0_SERVICES checks its own wanted rules
+    const custom: FirewallPolicy = { group: 7, isolate: true, dom0Services: [{ protocol: 'tcp', ports: '22' }] };
+    const bootedCustom = restore(emptyState(), planRegenFirewall(emptyState(), custom, [], new Set()).batch);
+    expect(save(restore(bootedCustom, blindAddVif(custom, web).batch))).toBe(save(online(bootedCustom, web, custom)));
+    expect(() => restore(bootedCustom, blindAddVif(policy, web).batch)).toThrow(/no such rule/);
+  });
+
+  it('online\'s blind first try fails whole on anything but a new vif on intact shared chains; the planned online then repairs', () => {
+    const booted = restore(emptyState(), planRegenFirewall(emptyState(), policy, [], new Set()).batch);
+    const broken: Array<[string, (s: ReturnType<typeof emptyState>) => void, RegExp]> = [
+      ['a fresh host without the shared chains', (s) => { for (const [t, chains] of emptyState()) s.set(t, chains); }, /no such rule/],
+      ['the vif\'s chain already there (online run again)', (s) => { s.get('raw')!.set('VND-SRC-vif7.0', []); }, /chain exists/],
+      ['raw PREROUTING flushed', (s) => { s.get('raw')!.get('PREROUTING')!.length = 0; }, /no such rule/],
+      ['filter INPUT flushed', (s) => { s.get('filter')!.get('INPUT')!.length = 0; }, /no such rule/],
+      ['VND-INPUT flushed', (s) => { s.get('filter')!.get('VND-INPUT')!.length = 0; }, /no such rule/],
+      ['one VND-FORWARD rule deleted', (s) => { s.get('filter')!.get('VND-FORWARD')!.pop(); }, /no such rule/],
+    ];
+    for (const [what, breakIt, why] of broken) {
+      const state = restore(booted, '');
+      breakIt(state);
+      expect(() => restore(state, blindAddVif(policy, web).batch), what).toThrow(why);
+      const repaired = online(state);
+      expect(planAddVif(repaired, policy, web).batch, what).toBe('');
+    }
   });
 
   it('a duplicated dispatch rule or built-in jump is trimmed to one by the next online', () => {

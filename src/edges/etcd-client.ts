@@ -143,7 +143,10 @@ export function createEtcdClient(options: EtcdOptions): EtcdClient {
         response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new HttpStatusError(response.statusCode ?? 0, text))));
         response.on('error', reject);
       });
-      if (timeoutMs > 0) request.setTimeout(timeoutMs, () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      // a timer, not request.setTimeout: that one starts only once connected, and a connect to a member that is down
+      // on the hosts' network (ARP, ~3 s) or behind a router that drops it (SYN retries, minutes) would outlast the deadline
+      const timer = timeoutMs > 0 ? setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
+      request.on('close', () => clearTimeout(timer));
       request.on('error', reject);
       request.end(payload);
     });

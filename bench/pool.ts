@@ -55,30 +55,51 @@ export async function poolLatency(runs: number, say: (line?: string) => void, ne
     say(`| ${[...pooled.phases.values()].map((v) => fmt(median(v))).join(' | ')} |`);
     say('');
     await pool.startWatchers();
-    const seen = await propagation(box, pool.dom0s[1]!, Math.max(5, Math.floor(runs / 3)), nextDomid);
-    say(`Propagation to another dom0 with \`pool watch\` running on both: from the end of an online on one dom0 until the other has the name in its /etc/hosts and the /32 route to the guest: median ${fmt(median(seen))}, max ${fmt(Math.max(...seen))} (${seen.length} guests, polled every 5 ms).`);
+    const seen = await propagation(box, pool.dom0s[1]!, Math.max(10, runs), nextDomid);
+    say('Propagation to another dom0 with `pool watch` running on both (what the watcher promises: within a second of a change), ' +
+      `${seen.up.length} guests, each online then offline on dom0 A while dom0 B polls its own files and routes every 5 ms:`);
+    say('');
+    say('| from | until dom0 B | median | p90 | max |');
+    say('|---|---|---|---|---|');
+    const fromStart = seen.up.map((ms, i) => ms + seen.online[i]!);
+    say(`| the start of the online on A (it registers the binding mid-way; the online itself: median ${fmt(median(seen.online))}) | has the name in /etc/hosts and the /32 route via A (its /etc/ethers, rightly, never binds A's guest) | ${fmt(median(fromStart))} | ${fmt(percentile(fromStart, 90))} | ${fmt(Math.max(...fromStart))} |`);
+    say(`| the end of the online on A | the same | ${fmt(median(seen.up))} | ${fmt(percentile(seen.up, 90))} | ${fmt(Math.max(...seen.up))} |`);
+    say(`| the end of the offline on A | has dropped the route (the name stays, as on every dom0) | ${fmt(median(seen.down))} | ${fmt(percentile(seen.down, 90))} | ${fmt(Math.max(...seen.down))} |`);
+    say('');
+    say(`Measured by \`BENCH_ONLY=pool BENCH_RUNS=${runs} node dist/bench.cjs\` on ${new Date().toISOString().slice(0, 10)}; each figure includes one \`nsenter\` start of the probe (a few ms).`);
     say('');
   } finally {
     await pool.destroy();
   }
 }
 
-/** ms from the end of an online on `from` until `to` has the new name in /etc/hosts and the route to it. */
-async function propagation(from: Sandbox, to: Sandbox, count: number, nextDomid: () => number): Promise<number[]> {
-  const times: number[] = [];
+/** Wait in `box`'s dom0 until `condition` (sh) holds, polling every 5 ms; the ms it took and whether B's /etc/ethers binds `ip`. */
+async function until(box: Sandbox, condition: string, ip: string, what: string): Promise<{ ms: number; ethersBinds: boolean }> {
+  const started = performance.now();
+  const script = `until ${condition}; do sleep 0.005; done; grep -q " $1$" /etc/ethers && echo ethers-binds; exit 0`;
+  const probe = await box.inDom0(['timeout', '10', 'sh', '-c', script, 'sh', ip]);
+  if (probe.code !== 0) throw new Error(`${what} did not reach the other dom0 within 10 s`);
+  return { ms: performance.now() - started, ethersBinds: probe.stdout.includes('ethers-binds') };
+}
+
+/** ms from the end of an online (offline) on `from` until `to` has the name and the route to it (has dropped the route). */
+async function propagation(from: Sandbox, to: Sandbox, count: number, nextDomid: () => number): Promise<{ online: number[]; up: number[]; down: number[] }> {
+  const times = { online: [] as number[], up: [] as number[], down: [] as number[] };
   for (let i = 0; i < count; i++) {
     const guest = await from.addGuest(nextDomid(), `spread-${i}`, [testMac(42, i)], { headless: true });
     const result = await from.runHook(guest.vifs[0]!, 'online');
-    const done = performance.now();
     const ip = /online vif\S+: \S+ (\S+) /.exec(result.stderr)?.[1];
     if (result.code !== 0 || !ip) throw new Error(result.stderr);
-    for (;;) {
-      const probe = await to.inDom0(['sh', '-c', `grep -q "^${ip}\tspread-${i}$" /etc/hosts && ip -4 route show proto 98 | grep -q "^${ip} "`]);
-      if (probe.code === 0) break;
-      if (performance.now() - done > 10_000) throw new Error(`spread-${i} did not reach the other dom0 within 10 s`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    times.push(performance.now() - done);
+    const via = from.hookEnv.VIF_NAT_DNS_POOL_ADDRESS!; // the next hop B's route must name
+    const up = await until(to, `grep -qxF "$1\tspread-${i}" /etc/hosts && ip -4 route show proto 98 | grep -q "^$1 via ${via} "`, ip, `spread-${i}`);
+    if (up.ethersBinds) throw new Error(`the other dom0's /etc/ethers binds ${ip}, a guest it does not run`);
+    const down = await from.runHook(guest.vifs[0]!, 'offline');
+    if (down.code !== 0) throw new Error(down.stderr);
+    const gone = await until(to, `! ip -4 route show proto 98 | grep -q "^$1 "`, ip, `spread-${i}'s offline`);
+    await from.destroyGuest(guest);
+    times.online.push(result.ms);
+    times.up.push(up.ms);
+    times.down.push(gone.ms);
   }
   return times;
 }

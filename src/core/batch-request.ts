@@ -7,7 +7,11 @@ import { isStrictIPv4 } from './ipv4';
 /** A pool dom0's online also carries what the registry said (src/pool): the address it holds, or why it could not be asked. */
 export interface PoolOnlineFields {
   /** The registry's address for this name, and the pool names this dom0's /etc/hosts lacked when the hook looked. */
-  readonly pool?: { readonly hostname: string; readonly vmIp: string; readonly names: ReadonlyArray<readonly [string, string]> };
+  readonly pool?: {
+    readonly hostname: string; readonly vmIp: string; readonly names: ReadonlyArray<readonly [string, string]>;
+    /** [name, address] pairs the pool released (forget --pool) whose lines this /etc/hosts still held: dropped first */
+    readonly released?: ReadonlyArray<readonly [string, string]>;
+  };
   /** The registry could not be reached (why): only a name the files already hold may start. */
   readonly degraded?: string;
 }
@@ -99,7 +103,8 @@ function poolFields(r: Record<string, unknown>): PoolOnlineFields {
     const pool = r.pool as Record<string, unknown>;
     if (typeof pool !== 'object' || pool === null || !isName(pool.hostname) || !isString(pool.vmIp, 15) || !isStrictIPv4(pool.vmIp)) bad('bad pool address');
     if (!Array.isArray(pool.names) || pool.names.length > 200_000 || !pool.names.every(isNameAddress)) bad('bad pool names');
-    fields.pool = { hostname: pool.hostname, vmIp: pool.vmIp, names: pool.names };
+    if (pool.released !== undefined && (!Array.isArray(pool.released) || pool.released.length > 200_000 || !pool.released.every(isNameAddress))) bad('bad released pool names');
+    fields.pool = { hostname: pool.hostname, vmIp: pool.vmIp, names: pool.names, ...(pool.released ? { released: pool.released } : {}) };
   }
   return fields;
 }

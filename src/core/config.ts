@@ -9,6 +9,9 @@ export const DEFAULT_CONFIG_PATH = '/etc/xen/vif-nat-dns.conf';
 /** Written by `network-nat-dns start` ("masquerade <network> <uplink>"): the boot step did the host-wide NAT, hooks need not check it. */
 export const NETWORK_STARTED_MARKER = '/run/vif-nat-dns/network-started';
 
+/** Written by `pool watch` while it runs (its pid), so doctor can tell whether the watcher runs. */
+export const POOL_WATCHER_PID_FILE = '/run/vif-nat-dns/pool-watch.pid';
+
 /** Whether the boot step's marker says the MASQUERADE rule for `network` out of `uplink` was put in place. */
 export function bootStepCovers(marker: string | undefined, network: string, uplink: string): boolean {
   return marker !== undefined && marker.trim() === `masquerade ${network} ${uplink}`;

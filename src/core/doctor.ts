@@ -5,6 +5,7 @@ import { parseHosts } from './hosts-file';
 import { parseIPv4 } from './ipv4';
 import { contains, decode, netmaskText, type Scheme } from './scheme';
 import { checkFirewall, type FirewallInput } from './firewall-check';
+import { checkPool, type PoolDoctorInput } from './pool-doctor';
 
 export interface Finding {
   readonly level: 'ok' | 'warn' | 'error';
@@ -28,6 +29,8 @@ export interface DoctorInput {
   readonly lock: { readonly held?: { readonly ageMs: number; readonly holderPid?: number; readonly verdict: 'held' | 'abandoned' }; readonly journal: boolean };
   /** undefined: iptables-save could not be read. */
   readonly firewall?: FirewallInput;
+  /** a pool dom0's facts (ETCD_ENDPOINTS set); undefined in single-host mode */
+  readonly pool?: PoolDoctorInput;
 }
 
 const ok = (message: string): Finding => ({ level: 'ok', message });
@@ -144,5 +147,5 @@ export function checkHost(input: DoctorInput): Finding[] {
 export function doctor(input: DoctorInput): Finding[] {
   const firewall = input.firewall ? checkFirewall(input.firewall)
     : [error('cannot read the firewall (iptables-save failed)', 'install iptables; run doctor as root in dom0')];
-  return [...checkDnsmasq(input), ...checkFiles(input), ...checkHost(input), ...firewall];
+  return [...checkDnsmasq(input), ...checkFiles(input), ...checkHost(input), ...firewall, ...(input.pool ? checkPool(input.pool) : [])];
 }

@@ -2,7 +2,7 @@
 import { planOnline, type Liveness } from './plan-online';
 import { planOffline } from './plan-offline';
 import { revertChange } from './plan-revert';
-import { checkPoolAgreement, mergePoolNames } from './pool-materialise';
+import { checkPoolAgreement, dropReleased, mergePoolNames } from './pool-materialise';
 import type { HostsFile } from './hosts-file';
 import type { EthersFile } from './ethers-file';
 import type { Scheme } from './scheme';
@@ -26,7 +26,8 @@ export function planRequest(scheme: Scheme, state: BatchState, request: BatchReq
       case 'online': {
         const liveness: Liveness | undefined = live && { ownDevice: request.device, devicesByAddress: live };
         // a pool dom0: the pool's names first, so the plan finds the registered address (and must agree with it)
-        const merged = request.pool && mergePoolNames(state.hosts, request.pool.names);
+        // (names the pool released go first, so a released name starting again is not held at its old address)
+        const merged = request.pool && mergePoolNames(dropReleased(state.hosts, request.pool.released ?? [], state.ethers).hosts, request.pool.names);
         const planned = planOnline(scheme, merged?.hosts ?? state.hosts, state.ethers, request, liveness, merged ? undefined : used);
         if (planned.kind === 'needs-liveness') return planned;
         checkPoolAgreement(request, planned.plan);

@@ -22,7 +22,15 @@ export interface RegenPlan {
   readonly skipped: readonly string[]; // running vifs we could not place, with why
 }
 
-export function planRegen(scheme: Scheme, hostsIn: HostsFile, ethersIn: EthersFile, running: readonly RunningVif[]): RegenPlan {
+/** A pool dom0's regen: names come from the registry only, and a name the registry says runs on another host is not bound here. */
+export interface PoolRegen {
+  /** why a name these files lack gets no address here (the registry did not register it, or cannot be reached) */
+  readonly unregistered: string;
+  /** hostname -> the pool host its live binding is on, for the names bound elsewhere */
+  readonly boundElsewhere: ReadonlyMap<string, string>;
+}
+
+export function planRegen(scheme: Scheme, hostsIn: HostsFile, ethersIn: EthersFile, running: readonly RunningVif[], pool?: PoolRegen): RegenPlan {
   let hosts = hostsIn;
   const wanted: string[] = [];
   const taken = new Map<string, string>(); // address -> who
@@ -32,6 +40,9 @@ export function planRegen(scheme: Scheme, hostsIn: HostsFile, ethersIn: EthersFi
     const who = `domain ${vif.domid} (${vif.domainName}) vif ${vif.devid}`;
     try {
       const allocation = allocate(scheme, hosts, ethersIn, { domainName: vif.domainName, y: vif.devid + 1, pinnedIp: vif.pinnedIp });
+      if (pool && allocation.newHostsLines.length > 0) { skipped.push(`${who}: ${allocation.hostname} ${pool.unregistered}`); continue; }
+      const elsewhere = pool?.boundElsewhere.get(allocation.hostname);
+      if (elsewhere) { skipped.push(`${who}: ${allocation.hostname} runs on pool host ${elsewhere} per the registry (migrated away, or two domains of one name)`); continue; }
       const holder = taken.get(allocation.vmIp);
       if (holder) { skipped.push(`${who}: ${allocation.vmIp} already belongs to ${holder}`); continue; }
       taken.set(allocation.vmIp, who);

@@ -29,6 +29,7 @@ export interface RegistrySnapshot {
   readonly addresses: ReadonlyMap<string, string>; // VM address -> hostname (the uniqueness guard)
   readonly bindings: ReadonlyMap<string, LiveBinding>; // hostname -> where it runs now
   readonly hosts: ReadonlyMap<string, PoolHost>; // POOL_ADDRESS -> its lease
+  readonly forgotten: ReadonlyMap<string, string>; // VM address -> the name a pool-wide forget last released from it
 }
 
 export type TxnCompare = { readonly key: string; readonly target: 'CREATE'; readonly createRevision: 0 } | { readonly key: string; readonly target: 'MOD'; readonly modRevision: number };
@@ -45,6 +46,7 @@ export const keys = (prefix: string) => ({
   address: (ip: string) => `${prefix}addresses/${ip}`,
   binding: (hostname: string) => `${prefix}bindings/${hostname}`,
   host: (address: string) => `${prefix}hosts/${address}`,
+  forgotten: (ip: string) => `${prefix}forgotten/${ip}`,
 });
 
 const absent = (key: string): TxnCompare => ({ key, target: 'CREATE', createRevision: 0 });
@@ -60,6 +62,7 @@ export function parseSnapshot(prefix: string, kvs: readonly RegistryKv[], revisi
   const addresses = new Map<string, string>();
   const bindings = new Map<string, LiveBinding>();
   const hosts = new Map<string, PoolHost>();
+  const forgotten = new Map<string, string>();
   for (const kv of kvs) {
     if (!kv.key.startsWith(prefix)) continue;
     const [kind, id, extra] = kv.key.slice(prefix.length).split('/');
@@ -73,8 +76,9 @@ export function parseSnapshot(prefix: string, kvs: readonly RegistryKv[], revisi
         bindings.set(id, { mac, ip: binding.ip, host: binding.host, modRevision: kv.modRevision, lease: kv.lease });
       }
     } else if (kind === 'hosts' && isStrictIPv4(id)) hosts.set(id, { address: id, lease: kv.lease, modRevision: kv.modRevision });
+    else if (kind === 'forgotten' && isStrictIPv4(id) && isLegalHostname(kv.value)) forgotten.set(id, kv.value);
   }
-  return { revision, names, addresses, bindings, hosts };
+  return { revision, names, addresses, bindings, hosts, forgotten };
 }
 
 function parseJson<T>(text: string): T | undefined {
@@ -198,4 +202,47 @@ export function importTxn(prefix: string, name: string, ip: string): RegistryTxn
     compare: [absent(k.name(name)), absent(k.address(ip))],
     success: [{ put: { key: k.name(name), value: ip } }, { put: { key: k.address(ip), value: name } }],
   };
+}
+
+/** Releasing pool names on every dom0 (`forget --pool`, `gc --pool`): one transaction per name, and what was refused. */
+export interface PoolForgetPlan {
+  readonly release: ReadonlyArray<{ readonly name: string; readonly ip: string; readonly txn: RegistryTxn }>;
+  readonly refused: readonly string[]; // a name that runs somewhere, with where
+}
+
+/**
+ * Every pool name of `machines` (all their interfaces): deleted with its address guard, and a tombstone
+ * `forgotten/<ip>` = name left so every dom0's watcher removes that /etc/hosts line; only if the name is unchanged
+ * since the snapshot and not bound. A binding of this host is released too when `force` (the guest runs here and the
+ * admin insists); another host's binding never is (shut the guest down there first).
+ */
+export function planPoolForget(scheme: Scheme, prefix: string, snapshot: RegistrySnapshot, machines: ReadonlySet<number>, me: string, force: boolean): PoolForgetPlan {
+  const k = keys(prefix);
+  const release: Array<{ name: string; ip: string; txn: RegistryTxn }> = [];
+  const refused: string[] = [];
+  for (const [name, { ip, modRevision }] of snapshot.names) {
+    const addr = decode(scheme, ip);
+    if (!addr || addr.side !== 'vm' || !machines.has(addr.machine)) continue;
+    const bound = snapshot.bindings.get(name);
+    if (bound && (bound.host !== me || !force)) {
+      refused.push(`${name} (${ip}) runs on ${bound.host === me ? 'this dom0' : `pool host ${bound.host}`}`);
+      continue;
+    }
+    const compare = [unchanged(k.name(name), modRevision), bound ? unchanged(k.binding(name), bound.modRevision) : absent(k.binding(name))];
+    const success: Array<TxnPut | TxnDelete> = [{ delete: { key: k.name(name) } }, { delete: { key: k.address(ip) } }, { put: { key: k.forgotten(ip), value: name } }];
+    if (bound) success.push({ delete: { key: k.binding(name) } });
+    release.push({ name, ip, txn: { compare, success } });
+  }
+  return { release, refused };
+}
+
+/** The machine numbers of the pool's names for which `pick(name, interface)` holds; `bound`: of the names with a live binding instead. */
+export function poolMachines(scheme: Scheme, snapshot: RegistrySnapshot, pick: (name: string, y: number) => boolean, bound = false): Set<number> {
+  const machines = new Set<number>();
+  const ips = bound ? [...snapshot.bindings].map(([name, b]) => [name, b.ip] as const) : [...snapshot.names].map(([name, { ip }]) => [name, ip] as const);
+  for (const [name, ip] of ips) {
+    const addr = decode(scheme, ip);
+    if (addr?.side === 'vm' && pick(name, addr.y)) machines.add(addr.machine);
+  }
+  return machines;
 }

@@ -11,8 +11,7 @@ import { underLock, type HookDeps } from './deps';
 import type { VifAddressing } from '../edges/network';
 import { guestConfigFor } from '../core/guest-config';
 import { publishGuestConfig, unpublishGuestConfig } from './guest-publish';
-import type { Reserved } from '../pool/address-store';
-import type { PoolOnlineFields } from '../core/batch-request';
+import { poolFields } from '../pool/address-store';
 
 export interface UpEvent {
   readonly typeIf: 'vif' | 'tap';
@@ -99,12 +98,6 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
   } finally {
     xs.close();
   }
-}
-
-/** What the batch planner needs of the store's answer: the pool's address and the names to materialise, or that only known names may start. */
-function poolFields(reserved: Reserved): PoolOnlineFields {
-  if (reserved.kind === 'pool') return { pool: { hostname: reserved.hostname, vmIp: reserved.vmIp, names: reserved.names } };
-  return reserved.kind === 'degraded' ? { degraded: reserved.error.message } : {};
 }
 
 /** Record that the guest runs here; a registry that stopped answering since the reservation leaves it to the watcher's reconcile. */

@@ -3,7 +3,7 @@ import type { PoolConfig } from '../core/config';
 import type { Scheme } from '../core/scheme';
 import { isVifError, VifError } from '../core/errors';
 import { planBind, planReservation, planUnbind, type RegistrySnapshot } from '../core/registry';
-import { desiredRoutes, namesMissingFrom, planRoutes, poolNames } from '../core/pool-materialise';
+import { desiredRoutes, namesMissingFrom, planRoutes, poolNames, releasedIn, releasedPairs } from '../core/pool-materialise';
 import type { PoolRoutes } from '../edges/pool-routes';
 import type { AddressStore } from './address-store';
 import type { EtcdRegistry } from './etcd-registry';
@@ -42,9 +42,10 @@ export function createEtcdAddressStore(scheme: Scheme, pool: PoolConfig, registr
         // after a lost race, aim at random among the few lowest free numbers instead of where every loser aims
         const plan = planReservation(scheme, pool.prefix, now, request, files, attempt === 1 ? 0 : Math.floor(Math.random() * Math.min(attempt, 8)));
         // only the names this dom0's /etc/hosts lacks travel with the request (the watcher keeps it nearly complete)
-        if (plan.kind === 'registered') return { kind: 'pool' as const, hostname: plan.hostname, vmIp: plan.vmIp, names: namesMissingFrom(files.hosts, poolNames(now)) };
+        const released = releasedIn(files.hosts, releasedPairs(now));
+        if (plan.kind === 'registered') return { kind: 'pool' as const, hostname: plan.hostname, vmIp: plan.vmIp, names: namesMissingFrom(files.hosts, poolNames(now)), released };
         if (!(await registry.apply(plan.txn))) return undefined;
-        return { kind: 'pool' as const, hostname: plan.hostname, vmIp: plan.vmIp, names: namesMissingFrom(files.hosts, [...poolNames(now), ...plan.names]) };
+        return { kind: 'pool' as const, hostname: plan.hostname, vmIp: plan.vmIp, names: namesMissingFrom(files.hosts, [...poolNames(now), ...plan.names]), released };
       }, snapshot);
     },
     async bind(hostname, vmIp, mac, incoming) {

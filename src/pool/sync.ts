@@ -2,7 +2,7 @@
 import type { Scheme } from '../core/scheme';
 import { parseHosts, renderHosts } from '../core/hosts-file';
 import { parseEthers } from '../core/ethers-file';
-import { desiredRoutes, mergePoolNames, planReconcile, planRoutes, poolNames } from '../core/pool-materialise';
+import { desiredRoutes, dropForgotten, mergePoolNames, planReconcile, planRoutes, poolNames } from '../core/pool-materialise';
 import type { RegistrySnapshot } from '../core/registry';
 import type { Dnsmasq } from '../edges/dnsmasq';
 import type { FileStore } from '../edges/file-store';
@@ -19,6 +19,7 @@ export interface SyncDeps {
 
 export interface SyncReport {
   readonly addedHostsLines: readonly string[];
+  readonly removedHostsLines: readonly string[]; // names released pool-wide (forget --pool)
   readonly conflicts: readonly string[];
   readonly reconciled: readonly string[];
   readonly routeProblems: readonly string[];
@@ -32,10 +33,12 @@ export interface SyncReport {
 export async function syncOnce(deps: SyncDeps, snapshot: RegistrySnapshot, lease: string): Promise<SyncReport> {
   const { pool } = deps.registry;
   const merged = await deps.files.transact((files) => {
-    const merge = mergePoolNames(parseHosts(files.hosts), poolNames(snapshot));
-    return { update: { hosts: merge.added.length ? renderHosts(merge.hosts) : undefined }, result: { ...merge, ethers: files.ethers } };
+    const dropped = dropForgotten(parseHosts(files.hosts), snapshot, parseEthers(files.ethers));
+    const merge = mergePoolNames(dropped.hosts, poolNames(snapshot));
+    const changed = merge.added.length + dropped.removed.length > 0;
+    return { update: { hosts: changed ? renderHosts(merge.hosts) : undefined }, result: { ...merge, dropped, ethers: files.ethers } };
   });
-  if (merged.added.length > 0) await deps.dnsmasq.reload();
+  if (merged.added.length + merged.dropped.removed.length > 0) await deps.dnsmasq.reload();
 
   const reconcile = planReconcile(deps.scheme, pool.prefix, snapshot, pool.address, lease, parseEthers(merged.ethers));
   const reconciled: string[] = [];
@@ -46,7 +49,7 @@ export async function syncOnce(deps: SyncDeps, snapshot: RegistrySnapshot, lease
   const desired = desiredRoutes(deps.scheme, snapshot, pool.address);
   const routeProblems = await deps.routes.apply(planRoutes(await deps.routes.list(), desired));
   return {
-    addedHostsLines: merged.added, conflicts: [...merged.conflicts, ...reconcile.notes], reconciled,
+    addedHostsLines: merged.added, removedHostsLines: merged.dropped.removed, conflicts: [...merged.conflicts, ...merged.dropped.kept, ...reconcile.notes], reconciled,
     routeProblems, routes: desired.size,
   };
 }

@@ -24,6 +24,7 @@ function stateLogger(log: Logger): { ok(): void; failed(err: unknown): void } {
 export function reportLines(report: SyncReport): string[] {
   return [
     ...report.addedHostsLines.map((line) => `+ hosts: ${line}`),
+    ...report.removedHostsLines.map((line) => `- hosts: ${line} (released in the pool)`),
     ...report.reconciled,
     ...report.conflicts.map((line) => `conflict: ${line}`),
     ...report.routeProblems,

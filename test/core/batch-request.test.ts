@@ -12,6 +12,7 @@ describe('decodeRequest', () => {
     ['online with a pinned address', { ...online, pinnedIp: '10.0.4.1' }],
     ['a pool online', { ...online, pool: { hostname: 'web', vmIp: '10.0.3.1', names: [['web', '10.0.3.1'], ['db-2', '10.0.4.2']] } }],
     ['a degraded pool online', { ...online, degraded: 'etcd did not answer' }],
+    ['a pool online dropping released names', { ...online, pool: { hostname: 'web', vmIp: '10.0.3.1', names: [], released: [['web', '10.0.1.1']] } }],
     ['offline without name or MAC', offline],
     ['revert', revert],
   ])('accepts %s', (_, value) => {
@@ -30,6 +31,7 @@ describe('decodeRequest', () => {
     ['a pool name that no hook derives', { ...online, pool: { hostname: 'web', vmIp: '10.0.3.1', names: [['Web Server', '10.0.3.1']] } }],
     ['a pool address that is not one', { ...online, pool: { hostname: 'web', vmIp: '10.0.3', names: [] } }],
     ['pool names that are not pairs', { ...online, pool: { hostname: 'web', vmIp: '10.0.3.1', names: [['web', '10.0.3.1', 'x']] } }],
+    ['released names with a line break', { ...online, pool: { hostname: 'web', vmIp: '10.0.3.1', names: [], released: [['web\n10.0.0.1 evil', '10.0.1.1']] } }],
     ['a degraded reason that is not text', { ...online, degraded: { why: 1 } }],
     ['a revert line holding a newline', { ...revert, addedHostsLines: ['10.0.1.1 web\n10.0.2.1 evil'] }],
   ])('rejects %s with BAD_REQUEST', (_, value) => {

@@ -133,6 +133,15 @@ describe('pool onlines in a batch', () => {
     expect(text(plan.state).hosts).not.toContain('10.0.7.1');
   });
 
+  it('a name the pool released and registered again elsewhere: its old line goes first, so it starts at its new address', () => {
+    const request = { ...poolOnline('web', 1, '10.0.7.1', [['web', '10.0.7.1']]), pool: { hostname: 'web', vmIp: '10.0.7.1', names: [['web', '10.0.7.1']] as Array<[string, string]>, released: [['web', '10.0.1.1']] as Array<[string, string]> } };
+    const plan = batch(state('# mine\n10.0.1.1\tweb\n', ''), [request]);
+    expect(plan.results[0]).toMatchObject({ kind: 'online', allocation: { vmIp: '10.0.7.1' }, poolConflicts: [] });
+    expect(text(plan.state).hosts).toBe('# mine\n10.0.7.1\tweb\n');
+    // without the released pair the old line contradicts the pool
+    expect(batch(state('10.0.1.1\tweb\n', ''), [poolOnline('web', 1, '10.0.7.1', [['web', '10.0.7.1']])]).results[0]).toMatchObject({ kind: 'error', error: { code: 'POOL_CONFLICT' } });
+  });
+
   it.each([
     ['a name the files hold starts', '10.0.1.1\tweb\n', { kind: 'online' }],
     ['a new name is refused: no address without the registry', '', { kind: 'error', error: { code: 'POOL_UNAVAILABLE', message: expect.stringMatching(/web is new to this dom0 .* gets no address: etcd timed out/) } }],

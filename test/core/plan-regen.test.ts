@@ -31,4 +31,17 @@ describe('planRegen', () => {
     expect(plan.addedEthersLines).toEqual(['00:16:3e:00:00:01 10.0.1.1']);
     expect(plan.skipped).toEqual(['domain 6 (web) vif 0: 10.0.1.1 already belongs to domain 5 (Web) vif 0']);
   });
+
+  it.each([
+    ['a registered name is bound here', 'web', new Map<string, string>(), ['00:16:3e:00:00:01 10.0.1.1'], []],
+    ['a name the files lack gets no address (the registry gives them)', 'new', new Map<string, string>(), [], ['domain 5 (new) vif 0: new is not in the pool registry']],
+    ['a name bound on another host is not bound here', 'web', new Map([['web', '192.0.2.12']]), [],
+      ['domain 5 (web) vif 0: web runs on pool host 192.0.2.12 per the registry (migrated away, or two domains of one name)']],
+  ])('in a pool: %s', (_, domainName, boundElsewhere, added, skipped) => {
+    const plan = planRegen(scheme, parseHosts('10.0.1.1\tweb\n'), parseEthers(''), [vif(5, 0, domainName, '00:16:3e:00:00:01')],
+      { unregistered: 'is not in the pool registry', boundElsewhere });
+    expect(plan.addedEthersLines).toEqual(added);
+    expect(plan.addedHostsLines).toEqual([]);
+    expect(plan.skipped).toEqual(skipped);
+  });
 });

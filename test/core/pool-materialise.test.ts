@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredRoutes, mergePoolNames, planReconcile, planRoutes } from '../../src/core/pool-materialise';
+import { desiredRoutes, dropForgotten, mergePoolNames, planReconcile, planRoutes } from '../../src/core/pool-materialise';
 import { parseHosts, renderHosts } from '../../src/core/hosts-file';
 import { parseEthers } from '../../src/core/ethers-file';
 import { keys } from '../../src/core/registry';
@@ -82,5 +82,23 @@ describe('planReconcile', () => {
   it('an identical binding needs nothing', () => {
     expect(planReconcile(scheme, P, snap([...name('web', '10.0.1.1'), bound('web', '10.0.1.1', MAC, ME)]), ME, '111', ethers(`${MAC} 10.0.1.1\n`)))
       .toEqual({ changes: [], notes: [] });
+  });
+});
+
+describe('dropForgotten', () => {
+  const tomb = (ip: string, n: string): [string, string] => [`forgotten/${ip}`, n];
+  it.each([
+    ['a released name\'s line goes, every other line stays byte for byte', '127.0.0.1 localhost\n10.0.1.1\tweb\n# mine\n10.0.2.1\tdb\n', [tomb('10.0.1.1', 'web')], '', '127.0.0.1 localhost\n# mine\n10.0.2.1\tdb\n', []],
+    ['re-registered at the same address since: stays', '10.0.1.1\tweb\n', [tomb('10.0.1.1', 'web'), ...name('web', '10.0.1.1')], '', '10.0.1.1\tweb\n', []],
+    ['the address now another name\'s: the old line goes', '10.0.1.1\tweb\n', [tomb('10.0.1.1', 'web'), ...name('mail', '10.0.1.1')], '', '', []],
+    ['a tombstone for another name at that address: stays', '10.0.1.1\tweb\n', [tomb('10.0.1.1', 'mail')], '', '10.0.1.1\tweb\n', []],
+    ['still bound in /etc/ethers here: stays, reported', '10.0.1.1\tweb\n', [tomb('10.0.1.1', 'web')], `${MAC} 10.0.1.1\n`, '10.0.1.1\tweb\n',
+      ['web was released from 10.0.1.1 in the pool, but /etc/ethers here still binds that address: shut the guest down, then vif-nat-dns-admin pool sync']],
+    ['a hand-made line with other names: stays, reported', '10.0.1.1 web www\n', [tomb('10.0.1.1', 'web')], '', '10.0.1.1 web www\n',
+      ['web was released from 10.0.1.1 in the pool, but line 1 of /etc/hosts gives that address other names too: edit it by hand']],
+  ] as const)('%s', (_, hosts, rows, ethers, after, kept) => {
+    const dropped = dropForgotten(parseHosts(hosts), snap([...rows]), parseEthers(ethers));
+    expect(renderHosts(dropped.hosts)).toBe(after);
+    expect(dropped.kept).toEqual(kept);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { importTxn, keys, parseSnapshot, planBind, planHostLease, planImport, planReservation, planUnbind, type RegistryKv } from '../../src/core/registry';
+import { importTxn, keys, parseSnapshot, planBind, planHostLease, planImport, planPoolForget, planReservation, planUnbind, poolMachines, type RegistryKv } from '../../src/core/registry';
 import { parseScheme } from '../../src/core/scheme';
 import { P, bound, name, snap } from './registry-fixtures';
 
@@ -28,7 +28,10 @@ describe('parseSnapshot', () => {
       { key: `${P}bindings/db`, value: JSON.stringify({ mac: MAC, ip: '10.0.2.1', host: 'via 1.2.3.4' }), modRevision: 9, lease: '77' },
       { key: `${P}bindings/mail`, value: JSON.stringify({ mac: 'ff:ff:ff:ff:ff:ff x', ip: '10.0.3.1', host: ME }), modRevision: 9, lease: '77' },
       { key: `${P}hosts/not-an-address`, value: '{}', modRevision: 4, lease: '77' },
+      { key: `${P}forgotten/10.0.4.1`, value: 'old', modRevision: 5, lease: '0' },
+      { key: `${P}forgotten/10.0.4.2`, value: 'bad name', modRevision: 5, lease: '0' },
     ], 12);
+    expect([...s.forgotten]).toEqual([['10.0.4.1', 'old']]);
     expect([...s.names.keys()]).toEqual(['web']);
     expect([...s.addresses.keys()]).toEqual(['10.0.1.1']);
     expect(s.addresses.get('10.0.1.1')).toBe('web');
@@ -146,5 +149,39 @@ describe('planImport', () => {
     expect(importTxn(P, 'ci', '10.0.3.1').compare).toEqual([
       { key: k.name('ci'), target: 'CREATE', createRevision: 0 }, { key: k.address('10.0.3.1'), target: 'CREATE', createRevision: 0 },
     ]);
+  });
+});
+
+describe('planPoolForget', () => {
+  const registry = snap([...name('web', '10.0.1.1'), ...name('web-2', '10.0.1.2'), ...name('db', '10.0.2.1'), ...name('ci', '10.0.3.1'),
+    bound('db', '10.0.2.1', MAC, THEM), bound('ci', '10.0.3.1', MAC, ME)]);
+
+  it('releases every interface of the machine: name and address guard deleted, a tombstone left, only if unchanged and not bound', () => {
+    const plan = planPoolForget(scheme, P, registry, new Set([1]), ME, false);
+    expect(plan.refused).toEqual([]);
+    expect(plan.release.map((r) => [r.name, r.ip])).toEqual([['web', '10.0.1.1'], ['web-2', '10.0.1.2']]);
+    expect(plan.release[0]!.txn).toEqual({
+      compare: [{ key: k.name('web'), target: 'MOD', modRevision: 5 }, { key: k.binding('web'), target: 'CREATE', createRevision: 0 }],
+      success: [{ delete: { key: k.name('web') } }, { delete: { key: k.address('10.0.1.1') } }, { put: { key: k.forgotten('10.0.1.1'), value: 'web' } }],
+    });
+  });
+
+  it.each([
+    ['bound on another host: refused, even with force', 2, true, [], ['db (10.0.2.1) runs on pool host 192.168.77.12']],
+    ['bound here: refused without force', 3, false, [], ['ci (10.0.3.1) runs on this dom0']],
+    ['bound here with force: released with its binding', 3, true, ['ci'], []],
+    ['a machine the pool does not hold: nothing', 9, false, [], []],
+  ] as const)('%s', (_, machine, force, released, refused) => {
+    const plan = planPoolForget(scheme, P, registry, new Set([machine]), ME, force);
+    expect(plan.release.map((r) => r.name)).toEqual(released);
+    expect(plan.refused).toEqual(refused);
+    if (released.length) expect(plan.release[0]!.txn.success).toContainEqual({ delete: { key: k.binding('ci') } });
+  });
+
+  it('poolMachines: the machine numbers of the names picked, or of the bound ones', () => {
+    expect([...poolMachines(scheme, registry, (n) => n.startsWith('web'))]).toEqual([1]);
+    expect([...poolMachines(scheme, registry, (_, y) => y === 2)]).toEqual([1]);
+    expect([...poolMachines(scheme, registry, () => true)].sort()).toEqual([1, 2, 3]);
+    expect([...poolMachines(scheme, registry, () => true, true)].sort()).toEqual([2, 3]);
   });
 });

@@ -117,6 +117,11 @@ describe('a pool of three dom0s', () => {
       const status = await C.runScript('vif-nat-dns-admin', ['pool', 'status']);
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(/192\.168\.77\.21:2379\s+-\s+unreachable/);
+      // doctor: the member is a warning, the registry still answers
+      const doctor = await C.runScript('vif-nat-dns-admin', ['doctor']);
+      expect(doctor.stdout).toMatch(/\[WARN\] etcd member http:\/\/192\.168\.77\.21:2379 does not answer/);
+      expect(doctor.stdout).toMatch(/\[ ok \] the registry answers \(quorum\): 2 of 3 members reachable from here/);
+      expect(doctor.stdout).not.toMatch(/\[FAIL\] (the pool|this dom0|no route|the registry says)/);
     } finally {
       await pool.etcd.start(0);
     }
@@ -140,6 +145,10 @@ describe('a pool of three dom0s', () => {
       expect(refused.code).toBe(1);
       expect(A.xs.read(`${backendPath(stranger.vifs[0]!)}/hotplug-error`)).toMatch(/stranger is new to this dom0 and the pool registry cannot be reached, so it gets no address/);
       expect(await A.dom0File('/etc/hosts')).not.toContain('stranger');
+
+      const doctor = await A.runScript('vif-nat-dns-admin', ['doctor']);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/\[FAIL\] the pool registry does not answer \(\d of 3 members reachable with a leader\)/);
 
       const a4 = A.guest(4);
       const down = await A.runHook(a4.vifs[0]!, 'offline');

@@ -7,6 +7,11 @@ import type { Command, CliContext } from '../context';
 import { createFirewall } from '../../edges/firewall';
 import { firewallFacts } from './firewall-commands';
 import { inspectLock } from '../../edges/lock';
+import { POOL_WATCHER_PID_FILE } from '../../core/config';
+import { describeError } from '../../core/errors';
+import type { PoolDoctorInput } from '../../core/pool-doctor';
+import { createPoolRoutes } from '../../edges/pool-routes';
+import { createEtcdRegistry } from '../../pool/etcd-registry';
 
 /** conf-file and conf-dir from dnsmasq's command line (/proc/<pid>/cmdline), else Debian's defaults. */
 export function configSources(cmdline: readonly string[]): { files: string[]; dirs: Array<{ dir: string; filters: string[] }> } {
@@ -73,6 +78,33 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
     bootMarker: await ctx.net.bootMarker(),
     lock: { held: lockSeen && { ageMs: lockSeen.ageMs, holderPid: lockSeen.holderPid, verdict: lockSeen.verdict }, journal },
     firewall: ruleState && { state: ruleState, policy: config.firewall, ...facts },
+    pool: config.pool && (await poolFacts(ctx, files)),
+  };
+}
+
+/** Whether `pool watch` runs: its pid file names a live process whose command line is a pool watcher. */
+async function watcherState(): Promise<{ running: boolean; detail: string }> {
+  const pid = Number((await readFile(POOL_WATCHER_PID_FILE, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return { running: false, detail: `the pool watcher is not running (no ${POOL_WATCHER_PID_FILE})` };
+  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  const running = cmdline.includes('pool') && cmdline.includes('watch');
+  return { running, detail: running ? `the pool watcher is running (pid ${pid})` : `the pool watcher is not running (${POOL_WATCHER_PID_FILE} names pid ${pid}, which is not a watcher)` };
+}
+
+/** A pool dom0's facts: each member's own answer, the registry (a quorum read), our routes to other hosts' guests, the watcher. */
+async function poolFacts(ctx: CliContext, files: { hosts: string; ethers: string }): Promise<PoolDoctorInput> {
+  const registry = createEtcdRegistry(ctx.config.pool!);
+  const [members, read, routes, watcher] = await Promise.all([
+    registry.client.members(),
+    registry.snapshot().then((snapshot) => ({ snapshot }), (err: unknown) => ({ error: describeError(err) })),
+    createPoolRoutes(ctx.exec).list().catch(() => undefined),
+    watcherState(),
+  ]);
+  // the files again after the registry: a name registered just before this read is in them by now (its online's batch)
+  const after = await ctx.files.read().catch(() => files);
+  return {
+    scheme: ctx.config.scheme, me: registry.pool.address, members, snapshot: 'snapshot' in read ? read.snapshot : undefined,
+    registryError: 'error' in read ? read.error : undefined, hosts: after.hosts, ethers: after.ethers, routes, watcher,
   };
 }
 
@@ -91,6 +123,9 @@ bind-dynamic, domain= equal to the DNS_DOMAIN published to guests), IPv4 forward
 the managed network that are not guest addresses, ethers bindings with no name, the lock's health, and the firewall:
 the shared chains (content and one jump each from PREROUTING, FORWARD, INPUT), every running vif's anti-spoofing
 chain (present, jumped to once, for its address) and device group, and chains left for devices that are gone.
+In a pool (ETCD_ENDPOINTS set): each etcd member's answer and the registry's (a quorum read), this dom0's lease and
+its watcher (pool watch), and whether /etc/hosts holds every pool name at its address (and none released), /etc/ethers
+agrees with this dom0's live bindings, and the routes to other dom0s' guests are the registry's.
 Exit: 0 all fine (warnings allowed), 1 at least one FAIL, 2 usage.`,
   async run(args, context) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });

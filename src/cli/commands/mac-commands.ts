@@ -4,6 +4,7 @@ import { ipToMac, macToIp, XEN_OUI } from '../../core/mac-encoding';
 import { recordedAddress } from '../../core/allocation';
 import { parseHosts } from '../../core/hosts-file';
 import { reserveAddresses } from './reserve';
+import { createEtcdRegistry } from '../../pool/etcd-registry';
 import { hostnameFor } from '../../core/hostname';
 import { encode } from '../../core/scheme';
 import { formatIPv4 } from '../../core/ipv4';
@@ -47,7 +48,8 @@ export const macFor: Command = {
 
 Prints the MAC that encodes the guest's address (its /etc/hosts entry), e.g. for vif = [ 'mac=<this>,script=vif-nat-dns' ].
 --allocate reserves an address (the lowest free machine number, under the hooks' lock) for a name seen for the first
-time; without it an unknown name is an error. --prefix picks another OUI, e.g. a locally administered 02:00:00.
+time; without it an unknown name is an error. In a pool the registry is asked too, and --allocate registers the name
+there first, as reserve does. --prefix picks another OUI, e.g. a locally administered 02:00:00.
 Exit: 0, 1 unknown name or no machine number left, 2 usage.`,
   async run(args, context) {
     const { values, positionals } = parseArgs({ args, options: { interface: { type: 'string' }, prefix: { type: 'string' }, allocate: { type: 'boolean' } }, allowPositionals: true, strict: true });
@@ -60,6 +62,8 @@ Exit: 0, 1 unknown name or no machine number left, 2 usage.`,
       return addr ? formatIPv4(encode(ctx.config.scheme, addr)) : undefined;
     };
     let ip = lookup((await ctx.files.read()).hosts);
+    // a pool name this dom0 has not materialised yet (the watcher appends it within a second)
+    if (!ip && ctx.config.pool) ip = (await createEtcdRegistry(ctx.config.pool).snapshot()).names.get(hostname)?.ip;
     if (!ip && values.allocate) ip = (await reserveAddresses(ctx, name, [y])).allocations[0]!.vmIp;
     if (!ip) throw new VifError('NOT_FOUND', `${hostname} has no address yet`, `start the guest once, or pass --allocate to reserve one now`, { hostname });
     process.stdout.write(`${ipToMac(ip, values.prefix ?? XEN_OUI)}\n`);

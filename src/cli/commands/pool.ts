@@ -1,5 +1,8 @@
 // pool status|list|import|sync|watch: the shared registry of a pool of dom0s, as the admin sees and feeds it.
 import { parseArgs } from 'node:util';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { POOL_WATCHER_PID_FILE } from '../../core/config';
 import { VifError } from '../../core/errors';
 import { parseHosts } from '../../core/hosts-file';
 import { decode, type Scheme } from '../../core/scheme';
@@ -36,7 +39,7 @@ function registryOf(ctx: CliContext): EtcdRegistry {
   return createEtcdRegistry(ctx.config.pool);
 }
 
-function syncDeps(ctx: CliContext, registry: EtcdRegistry): SyncDeps {
+export function syncDeps(ctx: CliContext, registry: EtcdRegistry): SyncDeps {
   return { scheme: ctx.config.scheme, registry, files: ctx.files, routes: createPoolRoutes(ctx.exec), dnsmasq: ctx.dnsmasq };
 }
 
@@ -134,7 +137,14 @@ export const poolCommand: Command = {
         const stop = new AbortController();
         for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
         log.info(`watching ${registry.pool.prefix} on ${registry.pool.endpoints.join(', ')} as ${registry.pool.address}`);
-        await watchPool(syncDeps(ctx, registry), log, stop.signal);
+        // doctor reads it to tell whether the watcher runs (a stale one names a process that is not a watcher)
+        await mkdir(dirname(POOL_WATCHER_PID_FILE), { recursive: true });
+        await writeFile(POOL_WATCHER_PID_FILE, `${process.pid}\n`);
+        try {
+          await watchPool(syncDeps(ctx, registry), log, stop.signal);
+        } finally {
+          if ((await readFile(POOL_WATCHER_PID_FILE, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(POOL_WATCHER_PID_FILE, { force: true });
+        }
         return 0;
       }
       default:

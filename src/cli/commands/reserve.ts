@@ -2,26 +2,39 @@
 import { parseArgs } from 'node:util';
 import { allocate, type Allocation } from '../../core/allocation';
 import { appendHostsLines, parseHosts, renderHosts } from '../../core/hosts-file';
+import { checkPoolAgreement, dropReleased, mergePoolNames } from '../../core/pool-materialise';
+import { createAddressStore } from '../../pool/create-address-store';
+import { poolFields, type Reserved } from '../../pool/address-store';
 import { parseEthers } from '../../core/ethers-file';
 import { ipToMac, normalizePrefix, XEN_OUI } from '../../core/mac-encoding';
 import { MAX_INTERFACE } from '../../core/scheme';
 import { VifError } from '../../core/errors';
 import type { CliContext, Command } from '../context';
 
-/** Allocations of interfaces `ys` of `name` in one locked update of /etc/hosts; names already recorded keep their address. */
+/**
+ * Allocations of interfaces `ys` of `name` in one locked update of /etc/hosts; names already recorded keep their address.
+ * In a pool, exactly as a hook: the registry registers (or finds) each address first, the files get the pool's names,
+ * and the files' allocation must agree with the registry (a new name while the registry is away gets none).
+ */
 export async function reserveAddresses(ctx: CliContext, name: string, ys: readonly number[]): Promise<{ allocations: Allocation[]; added: string[] }> {
+  const store = ctx.config.pool ? createAddressStore(ctx.config, ctx.exec) : undefined;
+  const reserved: Reserved[] = [];
+  for (const y of store ? ys : []) reserved.push(await store!.reserve({ domainName: name, y }, () => ctx.files.read()));
   return ctx.files.transact((snapshot) => {
-    let hosts = parseHosts(snapshot.hosts);
+    const released = dropReleased(parseHosts(snapshot.hosts), reserved.flatMap((r) => (r.kind === 'pool' ? r.released ?? [] : [])), parseEthers(snapshot.ethers));
+    const merged = mergePoolNames(released.hosts, reserved.flatMap((r) => (r.kind === 'pool' ? r.names : [])));
+    let hosts = merged.hosts;
     const ethers = parseEthers(snapshot.ethers);
     const allocations: Allocation[] = [];
-    const added: string[] = [];
-    for (const y of ys) {
+    const added: string[] = [...merged.added];
+    for (const [i, y] of ys.entries()) {
       const allocation = allocate(ctx.config.scheme, hosts, ethers, { domainName: name, y });
+      if (reserved[i]) checkPoolAgreement(poolFields(reserved[i]!), { allocation, addedHostsLines: allocation.newHostsLines });
       if (allocation.newHostsLines.length > 0) hosts = appendHostsLines(hosts, allocation.newHostsLines);
       added.push(...allocation.newHostsLines);
       allocations.push(allocation);
     }
-    return { update: { hosts: added.length > 0 ? renderHosts(hosts) : undefined }, result: { allocations, added } };
+    return { update: { hosts: added.length + released.removed.length > 0 ? renderHosts(hosts) : undefined }, result: { allocations, added } };
   });
 }
 
@@ -50,7 +63,8 @@ export const reserve: Command = {
 
 Records the addresses of interfaces 1..N of the guest that will be called <domain-name> in /etc/hosts, under the
 hooks' lock and exactly as the hook would when the guest first starts (the lowest free machine number; a name keeps
-its address for ever), and prints each interface's address, its gateway (dom0's side of the vif, also its DNS
+its address for ever; in a pool, ETCD_ENDPOINTS set, the registry registers the number first, so every dom0 of the
+pool gives the name the same address, and a new name is refused while the registry cannot be reached), and prints each interface's address, its gateway (dom0's side of the vif, also its DNS
 server) and the MAC that encodes the address, for vif = [ 'mac=...' ] in the guest's config. A guest whose MAC was
 pinned so can configure itself from the MAC alone (templates/guest/vif-nat-dns-guest). Running it again prints
 the same; a name already recorded is only looked up. dnsmasq is reloaded when lines were added.

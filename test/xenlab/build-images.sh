@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real-Xen lab's boot images from Debian's packages only, once, into a cache keyed by package versions.
 # Usage: build-images.sh [--print-dir]   (env VNDLAB_CACHE, default /var/cache/vif-nat-dns-lab)
-# Prints the image directory: xen.elf, vmlinuz (dom0), vmlinux (guests), dom0-initrd.cpio.gz, guest-initrd.cpio.gz, modules/lib/modules/<v>, kernel-version.
+# Prints the image directory: xen.elf, vmlinuz (dom0), vmlinux (guests), dom0-initrd.cpio.gz, guest-initrd.cpio.gz,
+# guest-xenstore-initrd.cpio.gz (the DHCP-less guest's), modules/lib/modules/<v>, kernel-version.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${VNDLAB_CACHE:-/var/cache/vif-nat-dns-lab}
@@ -21,8 +22,11 @@ candidate() { apt-cache policy "$1" | sed -n 's/^  Candidate: //p'; }
 KPKG=$(apt-cache depends linux-image-amd64 | awk '/^  Depends: linux-image-[0-9]/ && !found { print $2; found = 1 }')
 [ -n "$KPKG" ] || { echo "build-images: apt knows no linux-image-amd64 kernel: run apt-get update" >&2; exit 1; }
 KVER=${KPKG#linux-image-}
-KEY_TEXT="xen=$(version xen-hypervisor-4.17-amd64) kernel=$KPKG=$(candidate "$KPKG") busybox=$(candidate busybox-static)
-$(cat "$0" "$HERE/dom0-initramfs-init.sh" "$HERE/guest-init.sh" "$HERE/../harness/udhcpc-script.sh")"
+GUEST_SCRIPT=$HERE/../../templates/guest/vif-nat-dns-guest
+XENSTORE=/usr/bin/xenstore   # the guests' xenstore-read/-list/-write/-rm: Debian's xenstore-utils, as installed here
+[ -x "$XENSTORE" ] || { echo "build-images: $XENSTORE missing: apt-get install -y --no-install-recommends xenstore-utils" >&2; exit 1; }
+KEY_TEXT="xen=$(version xen-hypervisor-4.17-amd64) kernel=$KPKG=$(candidate "$KPKG") busybox=$(candidate busybox-static) xenstore-utils=$(version xenstore-utils) libxenstore4=$(version libxenstore4) libc6=$(version libc6)
+$(cat "$0" "$HERE/dom0-initramfs-init.sh" "$HERE/guest-init.sh" "$HERE/../harness/udhcpc-script.sh" "$GUEST_SCRIPT")"
 KEY=$(printf '%s' "$KEY_TEXT" | sha256sum | cut -c1-16)
 OUT=$CACHE/$KEY
 if [ -e "$OUT/ready" ]; then echo "$OUT"; exit 0; fi
@@ -87,6 +91,20 @@ cp "$HERE/../harness/udhcpc-script.sh" "$G/bin/udhcpc-script" && chmod 755 "$G/b
 # the kernel's orderly power-off (xl shutdown) runs /sbin/poweroff: make it act at once under a shell as PID 1
 rm -f "$G/sbin/poweroff" && printf '#!/bin/sh\nexec /bin/busybox poweroff -f\n' > "$G/sbin/poweroff" && chmod 755 "$G/sbin/poweroff"
 pack "$G" "$WORK/guest-initrd.cpio.gz"
+
+say "DHCP-less guest initramfs: the same, plus xenstore-utils and the guest script"
+# its own image: the ~2.6 MB it adds (libc mostly) would not fit every guest's 88 MiB (Debian's kernel panics
+# unpacking it: "System is deadlocked on memory"). xenstore-utils' one binary acts by the name it is run as; the
+# shared libraries ldd names go to their paths. /dev/xen/xenbus, which it talks through, is built into Debian's
+# kernel (xenbus_dev_frontend) and devtmpfs creates it.
+cp "$XENSTORE" "$G/bin/xenstore"
+for tool in read list write rm; do ln -s xenstore "$G/bin/xenstore-$tool"; done
+for lib in $(ldd "$XENSTORE" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+  mkdir -p "$G$(dirname "$lib")" && cp -L "$lib" "$G$lib"
+done
+cp "$GUEST_SCRIPT" "$G/sbin/vif-nat-dns-guest" && chmod 755 "$G/sbin/vif-nat-dns-guest"
+printf 'MAC_FALLBACK=no\n' > "$G/etc/vif-nat-dns-guest.conf"   # xenstore or nothing
+pack "$G" "$WORK/guest-xenstore-initrd.cpio.gz"
 
 rm -rf "$WORK/debs" "$WORK/kernel" "$WORK/busybox" "$D0" "$G"
 printf '%s\n' "${KEY_TEXT%%$'\n'*}" > "$WORK/ready"

@@ -47,10 +47,13 @@ ip -n lan addr add $LAN_IP/24 dev eth0 && ip -n lan link set eth0 up && ip -n la
 ip netns exec lan node "$vndlab_repo/test/harness/echo-peer.cjs" $LAN_IP $LAN_PORT > /run/echo-peer.log 2>&1 &
 
 # README "Installation on an xl host": the Debian package, installed with apt as an administrator installs it. dpkg's
-# and apt's writes land in dom0's overlay (a tmpfs): the host's / is shared read-only.
+# and apt's writes land in dom0's overlay (a tmpfs): the host's / is shared read-only. dom0 has no network, so apt
+# gets no repositories: the dependencies must be installed already, as they would have to be anyway, and apt does
+# not spend ~20 s (under TCG) parsing this machine's package lists.
 install_vif_nat_dns() {
   rm -f /var/lib/man-db/auto-update   # man-db's trigger would rebuild its whole index under TCG for nothing
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${vndlab_deb:?the lab passes the .deb}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 \
+    -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=/dev/null "${vndlab_deb:?the lab passes the .deb}"
 }
 install_vif_nat_dns > /run/vndlab-install.log 2>&1 || { cat /run/vndlab-install.log; fatal "apt-get install $vndlab_deb"; }
 progress "package installed (apt-get install ./${vndlab_deb##*/}) $(cut -d' ' -f1 /proc/uptime)s"

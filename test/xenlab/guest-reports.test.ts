@@ -15,7 +15,28 @@ VNDLAB - BOOT id=bbb
 VNDLAB eth0 LEASE ip=10.0.1.1 mask=8 router=10.0.1.129 dns=10.0.1.129 tries=1
 `;
 
+const staticLog = `VNDLAB - BOOT id=ccc
+VNDLAB-LOG eth0: vif-nat-dns-guest: eth0 10.0.4.1/8 via 10.0.4.129, dns 10.0.4.129, hostname lab-s (from xenstore vif-nat-dns/0)
+VNDLAB eth0 STATIC exit=0 source=vif-nat-dns/0 addr=10.0.4.1/8 gateway=10.0.4.129 nameserver=10.0.4.129 search=xen.internal hostname=lab-s xenbus=/dev/xen/xenbus script_md5=0123abcd
+VNDLAB eth0 XSWRITE node=vif-nat-dns/0/ip before=10.0.4.1 write_exit=1 rm_exit=1 reply=16:EACCES after=10.0.4.1
+VNDLAB eth0 DNS name=lab-s.xen.internal server=resolv.conf answer=10.0.4.1
+`;
+
 describe('parseGuestReports', () => {
+  it('keeps a DHCP-less guest\'s configuration from xenstore and its attempt to overwrite a published node', () => {
+    const [boot] = parseGuestReports(staticLog);
+    expect(boot!.nics.eth0).toEqual({
+      static: {
+        exit: 0, source: 'vif-nat-dns/0', addr: '10.0.4.1/8', gateway: '10.0.4.129', nameserver: '10.0.4.129', search: 'xen.internal',
+        hostname: 'lab-s', xenbus: '/dev/xen/xenbus', scriptMd5: '0123abcd',
+      },
+      tamper: { node: 'vif-nat-dns/0/ip', before: '10.0.4.1', writeExit: 1, rmExit: 1, reply: '16:EACCES', after: '10.0.4.1' },
+      dns: { name: 'lab-s.xen.internal', server: 'resolv.conf', answer: '10.0.4.1' },
+    });
+    expect(parseGuestReports('VNDLAB - BOOT id=d\nVNDLAB eth0 STATIC exit=1\n')[0]!.nics.eth0!.static).toMatchObject({ exit: 1, source: '', addr: '' });
+  });
+
+
   const boots = parseGuestReports(log);
 
   it('splits the log into boots and keeps each NIC\'s results', () => {

@@ -13,7 +13,7 @@ import { missingLabRequirements, runLab, type LabRun } from './lab';
 // in this emulated dom0, hooks failed with "lock compromised"; with 20, libxl killed hooks at 40 s).
 // VND_XENLAB_PARALLEL=10 (or 20) runs and asserts it.
 const PARALLEL = Number(process.env.VND_XENLAB_PARALLEL ?? 0);
-const SCENARIOS: ScenarioName[] = ['first-boot', 'destroy-recreate', 'hook-failure', 'two-nics-attach-detach', 'save-restore', 'self-shutdown', 'self-reboot', 'demo',
+const SCENARIOS: ScenarioName[] = ['first-boot', 'destroy-recreate', 'hook-failure', 'two-nics-attach-detach', 'save-restore', 'self-shutdown', 'self-reboot', 'no-dhcp', 'demo',
   'installed-package', ...(PARALLEL > 0 ? (['parallel'] as const) : [])];
 const LAB_TIMEOUT_MS = Number(process.env.VND_XENLAB_TIMEOUT_MS ?? 1_200_000);
 const UPLINK_IP = '192.0.2.1'; // dom0's address on the lan (dom0-init.sh)
@@ -170,6 +170,34 @@ describe.skipIf(skip)('real Xen (Debian Xen 4.17 in QEMU, the real xl)', () => {
     }
     expect(r.xlLogHookLines.filter((l) => l.includes(': offline '))).toHaveLength(2);
     expect(r.xlLogHookLines.filter((l) => l.includes(': online '))).toHaveLength(2);
+  });
+
+  it('a guest with no DHCP client configures itself from what the hook published in xenstore, resolves, reaches the lan, and cannot overwrite it', () => {
+    onTestFailed(printEvidence);
+    const n = data('no-dhcp');
+    expect(n.created.exit).toBe(0);
+    const event = onlineLine(n.created.hookLines[0]);
+    const nic = n.created.nics[0]!;
+    const pub = n.published;
+    expect(pub).toEqual({ ip: event.ip, prefix: expect.stringMatching(/^\d+$/), gateway: event.dom0Ip, dns: event.dom0Ip, hostname: 'lab-s', domain: 'xen.internal', mac: nic.mac });
+    const boot = n.created.boot!.nics.eth0!;
+    expect(boot.lease).toBeUndefined();
+    // the guest's own view, after the project's guest script (the package's copy, byte for byte) ran on /dev/xen/xenbus
+    expect(boot.static).toEqual({
+      exit: 0, source: 'vif-nat-dns/0', addr: `${pub.ip}/${pub.prefix}`, gateway: pub.gateway, nameserver: pub.dns, search: pub.domain,
+      hostname: pub.hostname, xenbus: '/dev/xen/xenbus', scriptMd5: n.packageScriptMd5,
+    });
+    expect(boot.dns).toMatchObject({ server: 'resolv.conf', answer: pub.ip });
+    expect(boot.egress?.seen).toBe(UPLINK_IP);
+    // a guest may not change what dom0 published for it: xenstored answers EACCES, the value stays
+    expect(boot.tamper).toEqual({ node: 'vif-nat-dns/0/ip', before: pub.ip, writeExit: 1, rmExit: 1, reply: '16:EACCES', after: pub.ip });
+    expect(nic.hotplugStatus).toBe('connected');
+    expect(nic.route).toContain(`dev vif${n.created.domid}.0`);
+    expect(nic.hostsLine.split(/\s+/)).toEqual([pub.ip, 'lab-s']);
+    // dnsmasq never heard a DHCP request from it (while it logged the other guests' DHCP)
+    expect(n.dhcp).toMatchObject({ linesForMac: [], leased: false });
+    expect(n.dhcp.linesInAll).toBeGreaterThan(0);
+    expect(n.destroyed.exit).toBe(0);
   });
 
   it('npm run demo:xen\'s scenario: three guests (four NICs) started at once, each row of its table from the guests themselves', () => {

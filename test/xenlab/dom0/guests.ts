@@ -32,7 +32,7 @@ export async function nicView(id: number, devid: number, boot: Boot | undefined)
   const be = `/local/domain/0/backend/vif/${id}/${devid}`;
   const mac = (await xsRead(`${be}/mac`)) ?? '';
   const report = boot?.nics[`eth${devid}`];
-  const ip = report?.lease?.ip ?? '';
+  const ip = report?.lease?.ip ?? /^(\d+\.\d+\.\d+\.\d+)\//.exec(report?.static?.addr ?? '')?.[1] ?? '';
   return {
     nic: `eth${devid}`, mac, hotplugStatus: (await xsRead(`${be}/hotplug-status`)) ?? '',
     lease: report?.lease, dnsAnswer: report?.dns?.answer, egressSeen: report?.egress?.seen,

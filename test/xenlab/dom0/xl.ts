@@ -20,18 +20,22 @@ export interface GuestSpec {
   readonly vifs: readonly string[]; // xl vif specs, e.g. 'script=vif-nat-dns' ('' = xl.conf's defaults)
   readonly lookup?: string; // the name the guest resolves through its router (default: <name>.xen.internal)
   readonly then?: 'poweroff';
+  readonly net?: 'xenstore'; // no DHCP client: the guest script configures each NIC from what the hook published
   readonly memory?: number;
 }
 
 /** Debian's kernel: 72 MiB is refused by libxc (the kernel segment alone is 58 MiB), 80 MiB crashes while booting, 88 MiB works. */
 export const GUEST_MEMORY_MIB = Number(process.env.vndlab_guest_mem ?? 88);
+/** The DHCP-less guest's image carries xenstore-utils and libc (~2.6 MB more): 88 MiB panics while unpacking it. */
+const XENSTORE_GUEST_MEMORY_MIB = GUEST_MEMORY_MIB + 16;
 
 export function guestConfig(spec: GuestSpec): string {
   const words = ['console=hvc0', 'quiet', `vndlab_lookup=${spec.lookup ?? `${spec.name.toLowerCase()}.${DOMAIN}`}`, `vndlab_egress=${LAN}`];
   if (spec.then) words.push(`vndlab_then=${spec.then}`);
+  if (spec.net) words.push(`vndlab_net=${spec.net}`);
   return [
-    `name = "${spec.name}"`, 'type = "pv"', `kernel = "${IMAGES}/vmlinux"`, `ramdisk = "${IMAGES}/guest-initrd.cpio.gz"`,
-    `memory = ${spec.memory ?? GUEST_MEMORY_MIB}`, 'vcpus = 1', `extra = "${words.join(' ')}"`,
+    `name = "${spec.name}"`, 'type = "pv"', `kernel = "${IMAGES}/vmlinux"`, `ramdisk = "${IMAGES}/${spec.net === 'xenstore' ? 'guest-xenstore-initrd' : 'guest-initrd'}.cpio.gz"`,
+    `memory = ${spec.memory ?? (spec.net === 'xenstore' ? XENSTORE_GUEST_MEMORY_MIB : GUEST_MEMORY_MIB)}`, 'vcpus = 1', `extra = "${words.join(' ')}"`,
     `vif = [ ${spec.vifs.map((v) => `'${v}'`).join(', ')} ]`, 'on_reboot = "restart"', 'on_poweroff = "destroy"', '',
   ].join('\n');
 }
@@ -115,9 +119,9 @@ export async function waitForBoot(name: string, index: number, done: (boot: Boot
   }
 }
 
-/** eth0 has its lease, DNS answer and egress, and every other listed NIC its lease. */
+/** eth0 has its address (lease, or configuration from xenstore), DNS answer and egress, and every other listed NIC its address. */
 export function reported(nics: readonly string[]): (boot: Boot) => boolean {
-  return (boot) => nics.every((nic) => boot.nics[nic]?.lease) && Boolean(boot.nics.eth0?.egress && boot.nics.eth0?.dns);
+  return (boot) => nics.every((nic) => boot.nics[nic]?.lease || boot.nics[nic]?.static) && Boolean(boot.nics.eth0?.egress && boot.nics.eth0?.dns);
 }
 
 export async function ping(ip: string): Promise<boolean> {

@@ -11,7 +11,7 @@ case "${1:-}" in
 esac
 [ "$(id -u)" = 0 ] || { echo "build-images: run as root (apt-get download, depmod, cpio with device nodes)" >&2; exit 1; }
 for tool in zcat xz cpio depmod dpkg-deb apt-get; do
-  command -v "$tool" >/dev/null || { echo "build-images: $tool missing: apt-get install -y --no-install-recommends xen-hypervisor-4.17-amd64 xen-utils-4.17 qemu-system-x86 kmod cpio" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "build-images: $tool missing: apt-get install -y --no-install-recommends xen-hypervisor-4.17-amd64 xen-utils-4.17 qemu-system-x86 qemu-system-xen kmod cpio" >&2; exit 1; }
 done
 XEN_GZ=/boot/xen-4.17-amd64.gz
 [ -r "$XEN_GZ" ] || { echo "build-images: $XEN_GZ missing: apt-get install -y --no-install-recommends xen-hypervisor-4.17-amd64" >&2; exit 1; }

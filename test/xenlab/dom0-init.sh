@@ -23,7 +23,9 @@ ip link set lo up
 progress "dom0 kernel up $(cut -d' ' -f1 /proc/uptime)s"
 
 # --- Xen's dom0 services (what /etc/init.d/xen does) ---
-modprobe -a xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-netback || fatal "modprobe xen modules"
+# tun: the device model (qemu-system-xen) opens /dev/net/tun for an HVM guest's emulated NIC (udev's static nodes
+# load it on a real host)
+modprobe -a xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-netback tun || fatal "modprobe xen modules"
 mount -t xenfs xenfs /proc/xen || fatal "mount xenfs"
 XENSTORED_ROOTDIR=/run/xenstored /usr/lib/xen-4.17/bin/xenstored --pid-file /run/xenstored.pid || fatal "xenstored"
 i=0; until xenstore-read -s / >/dev/null 2>&1; do i=$((i + 1)); [ $i -lt 100 ] || fatal "xenstored does not answer"; sleep 0.1; done

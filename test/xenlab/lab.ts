@@ -11,7 +11,7 @@ import { LOGS_DIR, RESULTS_FILE, type LabResults } from './results';
 
 export const BUILD_IMAGES = join(REPO, 'test', 'xenlab', 'build-images.sh');
 const DOM0_INIT = join(REPO, 'test', 'xenlab', 'dom0-init.sh');
-export const XEN_PACKAGES = 'xen-hypervisor-4.17-amd64 xen-utils-4.17 qemu-system-x86 kmod cpio';
+export const XEN_PACKAGES = 'xen-hypervisor-4.17-amd64 xen-utils-4.17 qemu-system-x86 qemu-system-xen kmod cpio';
 
 export interface LabOptions {
   readonly scenarios: readonly string[];
@@ -36,7 +36,7 @@ export interface LabRun {
 export function missingLabRequirements(): string[] {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push('run as root (the image build unpacks packages; QEMU shares / with dom0)');
-  const missing = ['/usr/bin/qemu-system-x86_64', '/boot/xen-4.17-amd64.gz', '/usr/sbin/xl', '/usr/bin/cpio', '/usr/sbin/depmod'].filter((p) => !existsSync(p));
+  const missing = ['/usr/bin/qemu-system-x86_64', '/usr/libexec/xen-qemu-system-i386', '/boot/xen-4.17-amd64.gz', '/usr/sbin/xl', '/usr/bin/cpio', '/usr/sbin/depmod'].filter((p) => !existsSync(p));
   if (missing.length > 0) problems.push(`missing ${missing.join(', ')}: apt-get install -y --no-install-recommends ${XEN_PACKAGES}`);
   // dom0 (no network) installs the package with apt: its dependencies must be installed packages here
   const nodejs = spawnSync('dpkg-query', ['-W', '-f', '${Status} ${Version}', 'nodejs'], { encoding: 'utf8' }).stdout ?? '';

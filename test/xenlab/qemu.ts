@@ -20,11 +20,15 @@ export function kernelWords(env: Readonly<Record<string, string>>): string[] {
   });
 }
 
+/** SVM with nested paging (NPT): Xen then has HAP, which HVM guests need (Debian's Xen has no shadow paging: with a
+ *  plain qemu64, libxl says "neither hap nor shadow paging available"). */
+const LAB_CPU = 'qemu64,+svm,+npt';
+
 export function qemuArgs(spec: QemuLabSpec): string[] {
   const xen = ['console=com1', 'com1=115200,8n1', `dom0_mem=${spec.dom0MemoryMiB}M,max:${spec.dom0MemoryMiB}M`, 'dom0_max_vcpus=2', 'noreboot'];
   const dom0 = multibootModule(`${spec.images}/vmlinuz`, ['console=hvc0', 'loglevel=4', ...kernelWords(spec.dom0Env)]);
   return [
-    '-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'qemu64', '-smp', '2', '-m', String(spec.memoryMiB),
+    '-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', LAB_CPU, '-smp', '2', '-m', String(spec.memoryMiB),
     '-nic', 'none', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
     '-kernel', `${spec.images}/xen.elf`, '-append', xen.join(' '),
     '-initrd', `${dom0},${multibootModule(`${spec.images}/dom0-initrd.cpio.gz`)}`,

@@ -13,7 +13,7 @@ import { missingLabRequirements, runLab, type LabRun } from './lab';
 // in this emulated dom0, hooks failed with "lock compromised"; with 20, libxl killed hooks at 40 s).
 // VND_XENLAB_PARALLEL=10 (or 20) runs and asserts it.
 const PARALLEL = Number(process.env.VND_XENLAB_PARALLEL ?? 0);
-const SCENARIOS: ScenarioName[] = ['first-boot', 'destroy-recreate', 'hook-failure', 'two-nics-attach-detach', 'save-restore', 'self-shutdown', 'self-reboot', 'no-dhcp', 'demo',
+const SCENARIOS: ScenarioName[] = ['first-boot', 'destroy-recreate', 'hook-failure', 'two-nics-attach-detach', 'save-restore', 'self-shutdown', 'self-reboot', 'no-dhcp', 'hvm-tap', 'demo',
   'installed-package', ...(PARALLEL > 0 ? (['parallel'] as const) : [])];
 const LAB_TIMEOUT_MS = Number(process.env.VND_XENLAB_TIMEOUT_MS ?? 1_200_000);
 const UPLINK_IP = '192.0.2.1'; // dom0's address on the lan (dom0-init.sh)
@@ -198,6 +198,28 @@ describe.skipIf(skip)('real Xen (Debian Xen 4.17 in QEMU, the real xl)', () => {
     expect(n.dhcp).toMatchObject({ linesForMac: [], leased: false });
     expect(n.dhcp.linesInAll).toBeGreaterThan(0);
     expect(n.destroyed.exit).toBe(0);
+  });
+
+  it('an HVM guest\'s emulated NIC: xl create runs online type_if=vif and add type_if=tap (vif<D>.0-emu); destroy runs offline and remove', () => {
+    onTestFailed(printEvidence);
+    const h = data('hvm-tap');
+    expect(h.exit).toBe(0);
+    const vif = `vif${h.domid}.0`;
+    const event = onlineLine(h.hookLines.find((l) => l.includes(': online ')));
+    expect(event).toMatchObject({ device: vif, hostname: 'lab-h', mac: h.mac });
+    // the tap's event line: same guest, same address and MAC as the PV vif's
+    expect(h.hookLines.filter((l) => l.includes(`: add ${vif}-emu: lab-h ${event.ip} (${h.mac}), dom0 side ${event.dom0Ip};`))).toHaveLength(1);
+    expect(h.hookLines).toHaveLength(2);
+    expect(h.up.hotplugStatus).toBe('connected');
+    expect(h.up.links).toEqual(expect.arrayContaining([vif, `${vif}-emu`]));
+    expect(h.up.ethersLine.split(/\s+/)).toEqual([h.mac, event.ip]);
+    expect(h.up.routes).toContain(`dev ${vif}-emu`);
+    expect(h.destroyed.exit).toBe(0);
+    expect(h.destroyed.hookLines.join('\n')).toMatch(new RegExp(`offline ${vif}: `));
+    expect(h.destroyed.hookLines.join('\n')).toMatch(new RegExp(`remove ${vif}-emu: `));
+    expect(h.after).toMatchObject({ ethersHasMac: false, routes: '' });
+    expect(h.after.links.filter((l) => l.startsWith(vif))).toEqual([]);
+    expect(h.after.hostsLine.split(/\s+/)).toEqual([event.ip, 'lab-h']);
   });
 
   it('npm run demo:xen\'s scenario: three guests (four NICs) started at once, each row of its table from the guests themselves', () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { check, run } from '../../harness/processes';
 import { createGuest, destroyGuest, nicView } from './guests';
-import { boots, consoleLog, domid, ethersLines, fileText, hookLines, hookMs, hostsLine, ping, routeTo, runningNames, sleep, waitForBoot, xl, xsRead } from './xl';
+import { boots, consoleLog, domid, ethersLines, fileText, hookLines, hookMs, hostsLine, ping, routeTo, runningNames, sleep, waitForBoot, writeGuestConfig, xl, xsRead } from './xl';
 
 const SCRIPT = 'script=vif-nat-dns';
 /** The files of the package the scenarios use (xl runs the hook; dom0-init.sh runs network-nat-dns, dnsmasq reads its drop-in). */
@@ -136,6 +136,28 @@ export const scenarios = {
       packageScriptMd5: createHash('md5').update(readFileSync('/usr/share/vif-nat-dns/guest/vif-nat-dns-guest')).digest('hex'),
       dhcp: { linesForMac: dhcpLog.filter((l) => mac !== '' && l.toLowerCase().includes(mac)), linesInAll: dhcpLog.length, leased: mac !== '' && fileText('/var/lib/misc/dnsmasq.leases').toLowerCase().includes(mac) },
     };
+  },
+
+  /** An HVM guest with an emulated NIC (model e1000; xl's default type=ioemu): libxl runs the hook for the PV backend
+   *  (online type_if=vif) and for QEMU's tap vif<D>.<N>-emu (add type_if=tap); destroy runs offline and remove. The
+   *  guest itself is not waited for: its kernel reaches init ~110 s after xl create under two levels of emulation. */
+  async 'hvm-tap'() {
+    const name = 'lab-h';
+    const started = Date.now();
+    const create = await xl(['create', writeGuestConfig({ name, vifs: [`model=e1000,${SCRIPT}`], hvm: true })], 120_000);
+    const createMs = Date.now() - started;
+    const id = await domid(name);
+    const be = `/local/domain/0/backend/vif/${id}/0`;
+    const mac = id === undefined ? '' : (await xsRead(`${be}/mac`)) ?? '';
+    const ip = /: online vif\d+\.0: \S+ (\S+) /.exec(hookLines(create.output).join('\n'))?.[1] ?? '';
+    const links = async () => (await check('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(/:\s+/)[1]?.split('@')[0] ?? '').filter((l) => l.startsWith('vif'));
+    const up = {
+      hotplugStatus: id === undefined ? '' : (await xsRead(`${be}/hotplug-status`)) ?? '', links: await links(),
+      ethersLine: ethersLines().find((l) => mac !== '' && l.toLowerCase().startsWith(mac.toLowerCase())) ?? '', routes: ip ? await routeTo(ip) : '',
+    };
+    const destroyed = await destroyGuest(name);
+    const after = { links: await links(), ethersHasMac: mac !== '' && ethersLines().some((l) => l.toLowerCase().startsWith(mac.toLowerCase())), routes: ip ? await routeTo(ip) : '', hostsLine: ip ? hostsLine(ip) : '' };
+    return { exit: create.code, output: create.output, hookLines: hookLines(create.output), createMs, domid: id, mac, ip, up, destroyed, after };
   },
 
   /** Guests created at once (vndlab_parallel, default 10): distinct addresses, all leased, each hook's own duration. */

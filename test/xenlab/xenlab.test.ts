@@ -9,8 +9,8 @@ import { hostDpkgState } from '../harness/throwaway-root';
 import { demoTable } from './demo-table';
 import { missingLabRequirements, runLab, type LabRun } from './lab';
 
-// Guests created at once: off in CI until the lock survives a CPU-starved holder (README, "Real Xen": with 10 at once
-// in this emulated dom0, hooks failed with "lock compromised"; with 20, libxl killed hooks at 40 s).
+// Guests created at once: off in CI (README, "Real Xen": with the lock's owner record no lock failure, but with 20 at
+// once libxl still killed 2 hooks at 40 s, Node's start starved of CPU in this emulated dom0).
 // VND_XENLAB_PARALLEL=10 (or 20) runs and asserts it.
 const PARALLEL = Number(process.env.VND_XENLAB_PARALLEL ?? 0);
 const SCENARIOS: ScenarioName[] = ['first-boot', 'destroy-recreate', 'hook-failure', 'two-nics-attach-detach', 'save-restore', 'self-shutdown', 'self-reboot', 'no-dhcp', 'hvm-tap', 'demo',

@@ -33,7 +33,13 @@ i=0; until xenstore-read -s / >/dev/null 2>&1; do i=$((i + 1)); [ $i -lt 100 ] |
 /usr/lib/xen-4.17/bin/xenconsoled --log=guest --log-dir=/var/log/xen/console || fatal "xenconsoled"
 progress "xen services up $(cut -d' ' -f1 /proc/uptime)s"
 xl list
-xl info | grep -E 'virt_caps|free_memory|total_memory|nr_cpus'
+xl info | grep -E 'virt_caps|free_memory|total_memory|nr_cpus|xen_scheduler'
+# README "Installation on an xl host": dom0 runs every guest's backends and hotplug scripts, so under a burst of guest
+# starts it must not get one guest's share of the CPUs (Xen's default weight, 256, for dom0 and each guest alike)
+case "$(xl info | awk '$1 == "xen_scheduler" {print $3}')" in
+  credit2) xl sched-credit2 -d Domain-0 -w "${vndlab_dom0_weight:-4096}" ;;
+  credit) xl sched-credit -d Domain-0 -w "${vndlab_dom0_weight:-4096}" ;;
+esac || fatal "dom0's scheduler weight"
 
 # --- the host, set up as README.md tells an xl administrator ---
 [ -d "${vndlab_repo:-}" ] || fatal "vndlab_repo (the checkout) is not a directory: ${vndlab_repo:-unset}"

@@ -95,6 +95,7 @@ export async function runLab(options: LabOptions): Promise<LabRun> {
       vndlab_scenarios: options.scenarios.join('+'),
     };
     if (options.parallelGuests) dom0Env.vndlab_parallel = String(options.parallelGuests);
+    if (process.env.VND_XENLAB_DOM0_WEIGHT) dom0Env.vndlab_dom0_weight = process.env.VND_XENLAB_DOM0_WEIGHT; // for an A/B of dom0's weight
     const args = qemuArgs({ images, resultsDir, memoryMiB: 3072, dom0MemoryMiB: 1024, dom0Env });
     return { ...(await bootQemu(args, resultsDir, deadline, options)), imagesMs };
   } finally {

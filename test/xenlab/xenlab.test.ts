@@ -9,10 +9,9 @@ import { hostDpkgState } from '../harness/throwaway-root';
 import { demoTable } from './demo-table';
 import { missingLabRequirements, runLab, type LabRun } from './lab';
 
-// Guests created at once: off in CI (README, "Real Xen": with the lock's owner record no lock failure, but with 20 at
-// once libxl still killed 2 hooks at 40 s, Node's start starved of CPU in this emulated dom0).
-// VND_XENLAB_PARALLEL=10 (or 20) runs and asserts it.
-const PARALLEL = Number(process.env.VND_XENLAB_PARALLEL ?? 0);
+// Guests created at once (20, as the issue asks; VND_XENLAB_PARALLEL=0 leaves them out of a quick local run): with dom0
+// given the scheduler weight an xl host should give it (dom0-init.sh, README), no hook near libxl's 40 s.
+const PARALLEL = Number(process.env.VND_XENLAB_PARALLEL ?? 20);
 const SCENARIOS: ScenarioName[] = ['first-boot', 'destroy-recreate', 'hook-failure', 'two-nics-attach-detach', 'save-restore', 'self-shutdown', 'self-reboot', 'no-dhcp', 'hvm-tap', 'demo',
   'installed-package', ...(PARALLEL > 0 ? (['parallel'] as const) : [])];
 const LAB_TIMEOUT_MS = Number(process.env.VND_XENLAB_TIMEOUT_MS ?? 1_200_000);

@@ -66,7 +66,7 @@ export async function poolLatency(runs: number, say: (line?: string) => void, ne
     say(`| the end of the online on A | the same | ${fmt(median(seen.up))} | ${fmt(percentile(seen.up, 90))} | ${fmt(Math.max(...seen.up))} |`);
     say(`| the end of the offline on A | has dropped the route (the name stays, as on every dom0) | ${fmt(median(seen.down))} | ${fmt(percentile(seen.down, 90))} | ${fmt(Math.max(...seen.down))} |`);
     say('');
-    say(`Measured by \`BENCH_ONLY=pool BENCH_RUNS=${runs} node dist/bench.cjs\` on ${new Date().toISOString().slice(0, 10)}; each figure includes one \`nsenter\` start of the probe (a few ms).`);
+    say(`Measured by \`${process.env.BENCH_ONLY ? `BENCH_ONLY=${process.env.BENCH_ONLY} ` : ''}BENCH_RUNS=${runs} node dist/bench.cjs\` on ${new Date().toISOString().slice(0, 10)}; each figure includes one \`nsenter\` start of the probe (a few ms).`);
     say('');
   } finally {
     await pool.destroy();

@@ -47,7 +47,11 @@ interface FileState {
 
 class ConcurrentChange extends Error {}
 
-
+/** A replacement keeps the mode and owner of the file it replaces; a new file is 0644 root. */
+const keptModeAndOwner = (before: Stats | undefined) => ({
+  mode: before ? before.mode & 0o7777 : 0o644,
+  owner: before ? { uid: before.uid, gid: before.gid } : undefined,
+});
 
 const MAX_ATTEMPTS = 5;
 
@@ -140,15 +144,11 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   async function writeOne(lock: HeldLock, file: string, content: string, before: Stats | undefined): Promise<void> {
     if (!sameFile(before, await currentStat(file))) throw new ConcurrentChange(file);
     // O_NOFOLLOW: a symlink planted at the journal's name must not turn this append into a write elsewhere
-    await appendFile(journal, `${await realTarget(file)}\t${Date.now()}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW });
     const target = await realTarget(file);
+    await appendFile(journal, `${target}\t${Date.now()}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW });
     lock.assertHeld(); // synchronously before the rename: a holder that lost the lock while starved never writes
     try {
-      // the owner and mode we read; 0644 root for a new file
-      writeFileAtomicSync(target, Buffer.from(content, 'latin1'), {
-        mode: before ? before.mode & 0o7777 : 0o644,
-        owner: before ? { uid: before.uid, gid: before.gid } : undefined,
-      });
+      writeFileAtomicSync(target, Buffer.from(content, 'latin1'), keptModeAndOwner(before));
     } catch (err) {
       throw ioError('write', file, err);
     }
@@ -180,9 +180,8 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       // a lost lock undoes nothing: the new holder reads what we wrote (or finds it changed) and our request is applied again
       if (isLockLost(failure.reason)) throw failure.reason;
       await Promise.all(writes.filter((_, i) => outcomes[i]!.status === 'fulfilled').map(([file, , before]) =>
-        realTarget(file).then((real) => writeFileAtomicSync(real, Buffer.from(before.content, 'latin1'), {
-          mode: before.stat ? before.stat.mode & 0o7777 : 0o644, owner: before.stat && { uid: before.stat.uid, gid: before.stat.gid },
-        })).catch(() => undefined)));
+        realTarget(file).then((real) => writeFileAtomicSync(real, Buffer.from(before.content, 'latin1'), keptModeAndOwner(before.stat)))
+          .catch(() => undefined)));
       throw failure.reason;
     }
     await unlink(journal).catch(() => undefined);

@@ -64,10 +64,6 @@ export function lockLost(lockPath: string, why: string): VifError {
 
 export const isLockLost = (err: unknown): boolean => err instanceof VifError && err.code === 'LOCK_LOST';
 
-/**
- * A lock whose holder is gone: moved aside (rename is atomic) and removed, but only if what we moved is the lock we judged;
- * a lock that changed hands meanwhile is put back, and its holder, finding its record missing, would not write anyway.
- */
 export interface LockSeen {
   readonly verdict: LockVerdict;
   readonly ageMs: number;
@@ -88,6 +84,10 @@ export function inspectLock(lockPath: string, staleMs: number): LockSeen | undef
   return { verdict: lockVerdict({ record, ourPidNs: us.pidns, liveStart, ageMs, staleMs }), ageMs, holderPid: record?.pid, text, ino: stat.ino };
 }
 
+/**
+ * A lock whose holder is gone: moved aside (rename is atomic) and removed, but only if what we moved is the lock we judged;
+ * a lock that changed hands meanwhile is put back, and its holder, finding its record missing, would not write anyway.
+ */
 function takeOverIfAbandoned(lockPath: string, staleMs: number): void {
   const judged = inspectLock(lockPath, staleMs);
   if (judged?.verdict !== 'abandoned') return;

@@ -30,7 +30,8 @@ export async function buildExecaHook(dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   // esbuild's CLI (its JS API cannot run from inside this bundle), with the build script's options
   await check(join(REPO, 'node_modules', '.bin', 'esbuild'), [`vif-nat-dns=${join(REPO, 'src/hook/entry.ts')}`, '--bundle', '--platform=node', '--target=node18',
-    '--format=cjs', `--outdir=${dir}`, '--out-extension:.js=.cjs', '--define:HOOK_RUNNER="execa"', '--log-level=warning']);
+    '--format=cjs', `--outdir=${dir}`, '--out-extension:.js=.cjs', '--define:HOOK_RUNNER="execa"',
+    `--alias:signal-exit=${join(REPO, 'src/hook/shims/signal-exit.ts')}`, `--alias:graceful-fs=${join(REPO, 'src/hook/shims/graceful-fs.ts')}`, '--log-level=warning']);
   copyFileSync(join(REPO, 'dist', 'loader.cjs'), join(dir, 'loader.cjs'));
   const script = join(dir, 'vif-nat-dns');
   writeFileSync(script, `#!/usr/bin/env node\nconst path = require('path');\nrequire(path.join(__dirname, 'loader.cjs')).runCached(path.join(__dirname, 'vif-nat-dns.cjs'), path.join(__dirname, 'vif-nat-dns.cache'));\n`, { mode: 0o755 });

@@ -1,5 +1,5 @@
 // dnsmasq: SIGHUP by pid file (checked to really be dnsmasq), lease lookup, and dhcp_release of a lease held by an old MAC.
-import { readFile } from 'node:fs/promises';
+import { readText } from './fs-text';
 import type { Exec } from './exec';
 
 export type ReloadResult =
@@ -29,11 +29,11 @@ export function createDnsmasq(pidFiles: readonly string[], leaseFile: string, ex
   async function locate(): Promise<{ pid: number; pidFile: string } | { warning: string }> {
     const notes: string[] = [];
     for (const pidFile of pidFiles) {
-      const text = await readFile(pidFile, 'utf8').catch(() => undefined);
+      const text = await readText(pidFile).catch(() => undefined);
       if (text === undefined) continue;
       const pid = /^\s*(\d+)\s*$/.test(text) ? Number(text.trim()) : NaN;
       if (!(pid > 1)) { notes.push(`${pidFile} holds no pid`); continue; }
-      const comm = (await readFile(`${procRoot}/${pid}/comm`, 'utf8').catch(() => '')).trim();
+      const comm = (await readText(`${procRoot}/${pid}/comm`).catch(() => '')).trim();
       if (comm === 'dnsmasq') return { pid, pidFile };
       notes.push(`${pidFile} names pid ${pid}, which is ${comm ? `"${comm}", not dnsmasq` : 'not running'} (stale pid file)`);
     }
@@ -55,7 +55,7 @@ export function createDnsmasq(pidFiles: readonly string[], leaseFile: string, ex
       }
     },
     async leaseHolders(ip) {
-      return parseLeaseHolders(await readFile(leaseFile, 'utf8').catch(() => ''), ip);
+      return parseLeaseHolders(await readText(leaseFile).catch(() => ''), ip);
     },
     async release(device, ip, mac) {
       await exec('dhcp_release', [device, ip, mac], { check: true });

@@ -1,7 +1,7 @@
 // Locked, guarded, atomic read-modify-write of /etc/hosts and /etc/ethers: both or neither, nothing half-written, no lost update.
-import * as path from 'node:path';
-import { open, readFile, appendFile, unlink, stat, lstat, readdir, realpath } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+// synchronous fs throughout: a hook does one thing at a time, and node:fs/promises costs every hook its evaluation (bench)
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { VifError } from '../core/errors';
 import { escapeRegExp } from '../core/regexp';
 import { writeFileAtomicSync } from './atomic-write';
@@ -47,6 +47,15 @@ interface FileState {
 
 class ConcurrentChange extends Error {}
 
+/** `read()`, or `fallback` when it throws (a file that is not there, or not readable: nothing to sweep). */
+function readOr<T>(read: () => T, fallback: T): T {
+  try { return read(); } catch { return fallback; }
+}
+
+function removeIfThere(file: string): void {
+  try { unlinkSync(file); } catch { /* already gone */ }
+}
+
 /** A replacement keeps the mode and owner of the file it replaces; a new file is 0644 root. */
 const keptModeAndOwner = (before: Stats | undefined) => ({
   mode: before ? before.mode & 0o7777 : 0o644,
@@ -55,29 +64,30 @@ const keptModeAndOwner = (before: Stats | undefined) => ({
 
 const MAX_ATTEMPTS = 5;
 
-async function readState(file: string): Promise<FileState> {
-  let handle;
+/** Content and identity from one open file: a replacement in between cannot pair one file's text with another's stat. */
+function readState(file: string): FileState {
+  let fd: number;
   try {
-    handle = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { content: '' };
     throw ioError('read', file, err);
   }
   try {
-    const [content, fileStat] = await Promise.all([handle.readFile(), handle.stat()]);
-    return { content: content.toString('latin1'), stat: fileStat };
+    const fileStat = fstatSync(fd);
+    return { content: readFileSync(fd, 'latin1'), stat: fileStat };
   } catch (err) {
     throw ioError('read', file, err);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 function ioError(op: 'read' | 'write', file: string, err: unknown): VifError {
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
   const hints: Record<string, string> = {
-    ENOSPC: `free space on the filesystem holding ${path.dirname(file)}; the file was left as it was`,
-    EROFS: `${path.dirname(file)} is read-only; remount it read-write; the file was left as it was`,
+    ENOSPC: `free space on the filesystem holding ${dirname(file)}; the file was left as it was`,
+    EROFS: `${dirname(file)} is read-only; remount it read-write; the file was left as it was`,
     EACCES: 'run the hook as root',
     EPERM: `check the file's attributes (lsattr ${file})`,
   };
@@ -89,17 +99,20 @@ function sameFile(before: Stats | undefined, now: Stats | undefined): boolean {
   return before.ino === now.ino && before.size === now.size && before.mtimeMs === now.mtimeMs && before.ctimeMs === now.ctimeMs;
 }
 
-async function currentStat(file: string): Promise<Stats | undefined> {
-  return stat(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
+function currentStat(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw ioError('read', file, err);
-  });
+  }
 }
 
 /** A directory others can write to would let them plant a symlink at our temp file's name (or a request in the queue): refuse it. */
-export async function assertRootOnlyDirectory(file: string, dir: string): Promise<void> {
+export function assertRootOnlyDirectory(file: string, dir: string): void {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
-  const dirStat = await stat(dir).catch((err) => { throw ioError('write', file, err); });
+  let dirStat: Stats;
+  try { dirStat = statSync(dir); } catch (err) { throw ioError('write', file, err); }
   if (dirStat.uid !== 0 || (dirStat.mode & 0o002) !== 0 || ((dirStat.mode & 0o020) !== 0 && dirStat.gid !== 0)) {
     throw new VifError('FILE_IO', `refusing to write ${file}: its directory ${dir} is writable by users other than root`,
       `chmod go-w ${dir}, or configure a path in a root-only directory`, { file, dir, mode: (dirStat.mode & 0o7777).toString(8) });
@@ -115,37 +128,38 @@ export function createFileStore(options: FileStoreOptions): FileStore {
    * the journal records the real target and the time; the next lock holder removes that target's temp-named siblings
    * created since (an older hosts.20240101 backup of the administrator's is never touched).
    */
-  async function sweepTempFiles(): Promise<void> {
-    const journalStat = await lstat(journal).catch(() => undefined);
+  function sweepTempFiles(): void {
+    const journalStat = lstatSync(journal, { throwIfNoEntry: false });
     if (!journalStat) return;
     // only a regular file of ours is read; anything planted at that name (a symlink, a fifo) is just removed
-    const listed = journalStat.isFile() ? await readFile(journal, 'utf8').catch(() => '') : '';
+    const listed = journalStat.isFile() ? readOr(() => readFileSync(journal, 'utf8'), '') : '';
     for (const line of listed.split('\n').filter(Boolean)) {
       const [target, since] = line.split('\t');
       if (!target || !since) continue;
-      const dir = path.dirname(target);
-      const pattern = new RegExp(`^${escapeRegExp(path.basename(target))}\\.\\d{1,10}$`);
-      for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const dir = dirname(target);
+      const pattern = new RegExp(`^${escapeRegExp(basename(target))}\\.\\d{1,10}$`);
+      for (const name of readOr(() => readdirSync(dir), [] as string[])) {
         if (!pattern.test(name)) continue;
-        const tmp = path.join(dir, name);
-        const tmpStat = await lstat(tmp).catch(() => undefined);
-        if (tmpStat?.isFile() && tmpStat.mtimeMs >= Number(since) - 1000) await unlink(tmp).catch(() => undefined);
+        const tmp = join(dir, name);
+        const tmpStat = readOr(() => lstatSync(tmp), undefined);
+        if (tmpStat?.isFile() && tmpStat.mtimeMs >= Number(since) - 1000) removeIfThere(tmp);
       }
     }
-    await unlink(journal).catch(() => undefined);
+    removeIfThere(journal);
   }
 
-  const realTargets = new Map<string, Promise<string>>();
+  const realTargets = new Map<string, string>();
   const realTarget = (file: string) => {
-    if (!realTargets.has(file)) realTargets.set(file, realpath(file).catch(() => path.resolve(file)));
+    if (!realTargets.has(file)) realTargets.set(file, readOr(() => realpathSync(file), resolve(file)));
     return realTargets.get(file)!;
   };
 
   async function writeOne(lock: HeldLock, file: string, content: string, before: Stats | undefined): Promise<void> {
-    if (!sameFile(before, await currentStat(file))) throw new ConcurrentChange(file);
+    if (!sameFile(before, currentStat(file))) throw new ConcurrentChange(file);
     // O_NOFOLLOW: a symlink planted at the journal's name must not turn this append into a write elsewhere
-    const target = await realTarget(file);
-    await appendFile(journal, `${target}\t${Date.now()}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW });
+    const target = realTarget(file);
+    const fd = openSync(journal, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try { writeSync(fd, `${target}\t${Date.now()}\n`); } finally { closeSync(fd); }
     lock.assertHeld(); // synchronously before the rename: a holder that lost the lock while starved never writes
     try {
       writeFileAtomicSync(target, Buffer.from(content, 'latin1'), keptModeAndOwner(before));
@@ -155,18 +169,18 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   }
 
   // directory permissions are checked once per process, before the lock: they do not change under a hook
-  let safeDirectories: Promise<void> | undefined;
+  let safeDirectories = false;
 
-  function checkDirectories(): Promise<void> {
-    safeDirectories ??= Promise.all([options.hostsFile, options.ethersFile, options.lockPath]
-      .map(async (file) => assertRootOnlyDirectory(file, path.dirname(await realTarget(file))))).then(() => undefined);
-    return safeDirectories;
+  function checkDirectories(): void {
+    if (safeDirectories) return;
+    for (const file of [options.hostsFile, options.ethersFile, options.lockPath]) assertRootOnlyDirectory(file, dirname(realTarget(file)));
+    safeDirectories = true;
   }
 
   /** One read-plan-write under the held lock; ConcurrentChange when a file is not the one we read. */
   async function attempt<T>(lock: HeldLock, plan: Plan<T>): Promise<T> {
-    await sweepTempFiles();
-    const [hosts, ethers] = await Promise.all([readState(options.hostsFile), readState(options.ethersFile)]);
+    sweepTempFiles();
+    const [hosts, ethers] = [readState(options.hostsFile), readState(options.ethersFile)];
     const { update, result } = await plan({ hosts: hosts.content, ethers: ethers.content });
     const writes: Array<[string, string, FileState]> = [];
     if (update.hosts !== undefined && update.hosts !== hosts.content) writes.push([options.hostsFile, update.hosts, hosts]);
@@ -180,16 +194,16 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       // a lost lock undoes nothing: the new holder reads what we wrote (or finds it changed) and our request is applied again
       if (isLockLost(failure.reason)) throw failure.reason;
       await Promise.all(writes.filter((_, i) => outcomes[i]!.status === 'fulfilled').map(([file, , before]) =>
-        realTarget(file).then((real) => writeFileAtomicSync(real, Buffer.from(before.content, 'latin1'), keptModeAndOwner(before.stat)))
+        Promise.resolve().then(() => writeFileAtomicSync(realTarget(file), Buffer.from(before.content, 'latin1'), keptModeAndOwner(before.stat)))
           .catch(() => undefined)));
       throw failure.reason;
     }
-    await unlink(journal).catch(() => undefined);
+    removeIfThere(journal);
     return result;
   }
 
   async function transactHeld<T>(lock: HeldLock, plan: Plan<T>): Promise<T> {
-    await checkDirectories();
+    checkDirectories();
     for (let n = 1; ; n++) {
       stats.attempts = n;
       try {
@@ -207,12 +221,11 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   return {
     stats,
     async read() {
-      const [hosts, ethers] = await Promise.all([readState(options.hostsFile), readState(options.ethersFile)]);
-      return { hosts: hosts.content, ethers: ethers.content };
+      return { hosts: readState(options.hostsFile).content, ethers: readState(options.ethersFile).content };
     },
     transactHeld,
     async transact(plan) {
-      await checkDirectories();
+      checkDirectories();
       const lock = await acquireLock(options);
       stats.lockWaitMs += lock.waitedMs;
       try {

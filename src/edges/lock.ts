@@ -1,7 +1,6 @@
 // The cross-process lock (proper-lockfile) with an owner record: taken over only when its holder is gone, never for being slow.
-import * as path from 'node:path';
-import { readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import { VifError } from '../core/errors';
 import { lockVerdict, parseOwner, parseProcStartTime, renderOwner, type LockOwner, type LockVerdict } from '../core/lock-owner';
@@ -47,7 +46,7 @@ function ourIdentity(): Omit<LockOwner, 'token'> {
   return self;
 }
 
-const recordPath = (lockDir: string) => path.join(lockDir, 'owner');
+const recordPath = (lockDir: string) => join(lockDir, 'owner');
 
 function readRecordText(lockDir: string): string | undefined {
   try { return readFileSync(recordPath(lockDir), 'latin1'); } catch { return undefined; }
@@ -88,23 +87,28 @@ export function inspectLock(lockPath: string, staleMs: number): LockSeen | undef
  * A lock whose holder is gone: moved aside (rename is atomic) and removed, but only if what we moved is the lock we judged;
  * a lock that changed hands meanwhile is put back, and its holder, finding its record missing, would not write anyway.
  */
-function takeOverIfAbandoned(lockPath: string, staleMs: number): void {
-  const judged = inspectLock(lockPath, staleMs);
-  if (judged?.verdict !== 'abandoned') return;
+function takeOverIfAbandoned(lockPath: string, judged: LockSeen): boolean {
   const aside = `${lockPath}.abandoned.${process.pid}.${Date.now()}`;
-  try { renameSync(lockPath, aside); } catch { return; } // someone else moved it first
+  try { renameSync(lockPath, aside); } catch { return false; } // someone else moved it first
   let moved: number | undefined;
   try { moved = statSync(aside).ino; } catch { /* removed under us */ }
   if (moved !== judged.ino || readRecordText(aside) !== judged.text) {
     try { renameSync(aside, lockPath); } catch { /* a new lock is in place: the one moved aside is lost to its holder */ }
-    return;
+    return false;
   }
   rmSync(aside, { recursive: true, force: true });
+  return true;
 }
 
-/** One try: the lock if it is free (or its holder is gone), else undefined. Never waits. */
+/**
+ * One try: the lock if it is free (or its holder is gone), else undefined. Never waits. A lock seen held by a live holder
+ * costs two small synchronous reads (its record, its holder's /proc entry): what most tries in a storm find.
+ */
 export async function tryAcquireLock(options: LockOptions): Promise<HeldLock | undefined> {
   const started = Date.now();
+  const seen = inspectLock(options.lockPath, options.staleMs);
+  if (seen?.verdict === 'held') return undefined;
+  if (seen?.verdict === 'abandoned' && !takeOverIfAbandoned(options.lockPath, seen)) return undefined;
   let compromisedBy: Error | undefined;
   const settings = {
     realpath: false, // the lock guards a directory entry that need not exist
@@ -121,16 +125,17 @@ export async function tryAcquireLock(options: LockOptions): Promise<HeldLock | u
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ELOCKED') {
-        if (tries > 0) return undefined;
-        takeOverIfAbandoned(options.lockPath, options.staleMs);
-        continue;
+        // taken between our look and our mkdir: by a live holder (the usual), or by one that died at once
+        const now = tries === 0 ? inspectLock(options.lockPath, options.staleMs) : undefined;
+        if (now?.verdict === 'abandoned' && takeOverIfAbandoned(options.lockPath, now)) continue;
+        return undefined;
       }
       if (code === 'ENOENT' && tries === 0) {
-        await mkdir(path.dirname(options.lockPath), { recursive: true, mode: 0o755 });
+        mkdirSync(dirname(options.lockPath), { recursive: true, mode: 0o755 });
         continue;
       }
       throw new VifError('FILE_IO', `cannot take the lock ${options.lockPath}: ${(err as Error).message}`,
-        `check that ${path.dirname(options.lockPath)} is writable by root`, { lockPath: options.lockPath }, err);
+        `check that ${dirname(options.lockPath)} is writable by root`, { lockPath: options.lockPath }, err);
     }
     const owner = renderOwner({ ...ourIdentity(), token: `${process.pid.toString(36)}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}` });
     try {

@@ -1,6 +1,6 @@
 // Routed NAT on a vif: address, host route, device group, proxy ARP, no IPv6, forwarding and one MASQUERADE rule; idempotent, via `ip -batch` and `iptables -w`.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readText, writeText } from './fs-text';
 import { VifError } from '../core/errors';
 import type { Liveness } from '../core/plan-online';
 import type { Exec } from './exec';
@@ -78,7 +78,7 @@ export function parseDefaultRoute(procNetRoute: string): string | undefined {
 }
 
 export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
-  const sysctl = (path: string, value: string) => writeFile(`${procRoot}/sys/net/ipv4/${path}`, value).catch((err) => {
+  const sysctl = (path: string, value: string) => writeText(`${procRoot}/sys/net/ipv4/${path}`, value).catch((err) => {
     throw new VifError('NETWORK', `cannot set net.ipv4.${path.replace(/\//g, '.')}=${value}: ${(err as Error).message}`, 'is this run as root, in dom0?', { path }, err);
   });
   const masqueradeArgs = (op: '-C' | '-A', network: string, uplink: string) =>
@@ -92,7 +92,7 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
     // /proc/sys/net follows the caller's network namespace (sysfs follows whoever mounted it)
     deviceExists: (device) => existsSync(`${procRoot}/sys/net/ipv4/conf/${device}`),
     async isConfigured(device) {
-      return (await readFile(`${procRoot}/sys/net/ipv4/conf/${device}/proxy_arp`, 'utf8').catch(() => '0')).trim() === '1';
+      return (await readText(`${procRoot}/sys/net/ipv4/conf/${device}/proxy_arp`).catch(() => '0')).trim() === '1';
     },
     async rename(device, newName) {
       await exec('ip', ['-batch', '-'], { input: `link set dev ${device} down\nlink set dev ${device} name ${newName}\n`, check: true });
@@ -110,10 +110,10 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
       });
       await sysctl(`conf/${vif.device}/proxy_arp`, '1');
       // guests get IPv4 only: no link-local IPv6 on dom0's side, so nothing of dom0 answers them over IPv6
-      await writeFile(`${procRoot}/sys/net/ipv6/conf/${vif.device}/disable_ipv6`, '1').catch((err: NodeJS.ErrnoException) => {
+      await writeText(`${procRoot}/sys/net/ipv6/conf/${vif.device}/disable_ipv6`, '1').catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw new VifError('NETWORK', `cannot disable IPv6 on ${vif.device}: ${err.message}`, 'is this run as root, in dom0?', { device: vif.device }, err);
       });
-      const forwarding = await readFile(`${procRoot}/sys/net/ipv4/ip_forward`, 'utf8').catch(() => '0');
+      const forwarding = await readText(`${procRoot}/sys/net/ipv4/ip_forward`).catch(() => '0');
       if (forwarding.trim() !== '1') await sysctl('ip_forward', '1');
     },
     async down(vif) {
@@ -146,9 +146,9 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
         return 'added' as const;
       });
     },
-    bootMarker: () => readFile(NETWORK_STARTED_MARKER, 'utf8').catch(() => undefined),
+    bootMarker: () => readText(NETWORK_STARTED_MARKER).catch(() => undefined),
     async defaultRouteDevice() {
-      return parseDefaultRoute(await readFile(`${procRoot}/net/route`, 'utf8').catch(() => ''));
+      return parseDefaultRoute(await readText(`${procRoot}/net/route`).catch(() => ''));
     },
     async addresses() {
       return parseAddrPairs((await exec('ip', ['-4', '-o', 'addr', 'show'], { check: true })).stdout);

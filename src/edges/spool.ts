@@ -2,10 +2,9 @@
 // woken by inotify (or, past the kernel's inotify instance limit, through a unix socket in that directory).
 // Layout: <dir>/<id>/request (JSON, written by the hook), <dir>/<id>/result (JSON, written by the lock holder).
 // An id is the enqueue time on CLOCK_MONOTONIC (ns, 20 digits, shared by all processes) then the pid: sorting ids gives queue order.
-import * as path from 'node:path';
-import { existsSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, watch, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { access, mkdir, readdir, readFile, rename, rm, unlink, writeFile, lstat } from 'node:fs/promises';
 import { assertRootOnlyDirectory } from './file-store';
 
 export interface QueuedRequest {
@@ -54,15 +53,19 @@ export function newRequestId(): string {
 
 /** Where a waiter without inotify listens: the holder connects to it after publishing (a unix socket in the request's directory). */
 const WAKE_SOCKET = 'wake';
+const REQUEST = 'request';
+const RESULT = 'result';
 
 /**
- * Wake `notify` on any change in `dir`: inotify (fs.watch) while the kernel grants instances; past
- * fs.inotify.max_user_instances (128 by default, fewer than a storm's hooks) a unix socket the holder connects to.
+ * Wake `notify` when the result appears in `dir` (renamed into place: the holder's temp file and the request's removal
+ * wake nobody): inotify (fs.watch) while the kernel grants instances; past fs.inotify.max_user_instances (128 by default,
+ * fewer than a storm's hooks) a unix socket the holder connects to after publishing.
  */
 async function watchDirectory(dir: string, notify: () => void, inotify: boolean): Promise<{ close(): void }> {
   try {
     if (!inotify) throw Object.assign(new Error('inotify not wanted'), { code: 'EMFILE' });
-    const watcher = watch(dir, { persistent: true }, notify);
+    // no file name (an overflowed event queue): look anyway
+    const watcher = watch(dir, { persistent: true }, (_event, name) => { if (name === null || String(name) === RESULT) notify(); });
     watcher.on('error', notify);
     return watcher;
   } catch (err) {
@@ -72,7 +75,7 @@ async function watchDirectory(dir: string, notify: () => void, inotify: boolean)
   const server = createServer((connection) => { connection.destroy(); notify(); });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path.join(dir, WAKE_SOCKET), () => resolve());
+    server.listen(join(dir, WAKE_SOCKET), () => resolve());
   });
   server.on('error', notify);
   return { close: () => server.close() };
@@ -86,32 +89,49 @@ function poke(socket: string): Promise<void> {
   });
 }
 
-/** `inotify: false` forces the socket fallback (tests). */
-export function createSpool(dir: string, options: { inotify?: boolean } = {}): Spool {
-  let ready: Promise<void> | undefined;
-  const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: 0o700 }).then(() => assertRootOnlyDirectory(path.join(dir, 'request'), dir)));
+/** Remove a request's directory: the files a request can hold, then the directory; anything else there, recursively. */
+function removeRequestDir(target: string): void {
+  for (const name of [RESULT, REQUEST, WAKE_SOCKET]) {
+    try { unlinkSync(join(target, name)); } catch { /* not there */ }
+  }
+  try { rmdirSync(target); } catch (err) {
+    if (!isMissing(err)) rmSync(target, { recursive: true, force: true }); // a holder's temp file left by a crash
+  }
+}
 
-  async function readResult<Res>(id: string): Promise<Published<Res> | undefined> {
+/** `inotify: false` forces the socket fallback (tests). Synchronous fs: a hook does one thing at a time (and spares node:fs/promises). */
+export function createSpool(dir: string, options: { inotify?: boolean } = {}): Spool {
+  let ready = false;
+  const ensureDir = () => {
+    if (ready) return;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    assertRootOnlyDirectory(join(dir, REQUEST), dir);
+    ready = true;
+  };
+
+  function readResult<Res>(id: string): Published<Res> | undefined {
     try {
-      return JSON.parse(await readFile(path.join(dir, id, 'result'), 'utf8')) as Published<Res>;
+      return JSON.parse(readFileSync(join(dir, id, RESULT), 'utf8')) as Published<Res>;
     } catch (err) {
       if (isMissing(err) || err instanceof SyntaxError) return undefined;
       throw err;
     }
   }
 
-  async function sweepIfOld(entry: string): Promise<void> {
-    const info = await lstat(path.join(dir, entry)).catch(() => undefined);
-    if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await rm(path.join(dir, entry), { recursive: true, force: true }).catch(() => undefined);
+  function sweepIfOld(entry: string): void {
+    const info = lstatSync(join(dir, entry), { throwIfNoEntry: false });
+    if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) {
+      try { rmSync(join(dir, entry), { recursive: true, force: true }); } catch { /* the next sweep */ }
+    }
   }
 
   return {
     dir,
     async enqueue<Res>(request: unknown): Promise<Ticket<Res>> {
-      await ensureDir();
-      const staging = path.join(dir, `.new-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
-      await mkdir(staging, { mode: 0o700 });
-      await writeFile(path.join(staging, 'request'), JSON.stringify(request), { mode: 0o600 });
+      ensureDir();
+      const staging = join(dir, `.new-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+      mkdirSync(staging, { mode: 0o700 });
+      writeFileSync(join(staging, REQUEST), JSON.stringify(request), { mode: 0o600 });
       // watched before it is visible: a result can never be published before we listen for it
       let wake: (() => void) | undefined;
       let changed = false; // an event seen while we were reading, not sleeping
@@ -119,20 +139,20 @@ export function createSpool(dir: string, options: { inotify?: boolean } = {}): S
       const watcher = await watchDirectory(staging, notify, options.inotify ?? true);
       const id = newRequestId();
       try {
-        await rename(staging, path.join(dir, id));
+        renameSync(staging, join(dir, id));
       } catch (err) {
         watcher.close();
-        await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+        removeRequestDir(staging);
         throw err;
       }
       return {
         id,
-        poll: () => readResult<Res>(id),
+        poll: async () => readResult<Res>(id),
         async wait(ms) {
           const deadline = Date.now() + ms;
           for (;;) {
             changed = false;
-            const found = await readResult<Res>(id);
+            const found = readResult<Res>(id);
             const left = deadline - Date.now();
             if (found || left <= 0) return found;
             if (changed) continue;
@@ -145,20 +165,21 @@ export function createSpool(dir: string, options: { inotify?: boolean } = {}): S
         },
         async close() {
           watcher.close();
-          await rm(path.join(dir, id), { recursive: true, force: true }).catch(() => undefined);
+          removeRequestDir(join(dir, id));
         },
       };
     },
 
     async pending() {
-      const entries = await readdir(dir).catch((err) => { if (isMissing(err)) return [] as string[]; throw err; });
+      let entries: string[];
+      try { entries = readdirSync(dir); } catch (err) { if (isMissing(err)) return []; throw err; }
       const ids = entries.filter((name) => ID.test(name)).sort();
-      const found = await Promise.all(ids.map(async (id): Promise<QueuedRequest | undefined> => {
+      const found = ids.map((id): QueuedRequest | undefined => {
         let text: string;
         try {
-          text = await readFile(path.join(dir, id, 'request'), 'latin1');
+          text = readFileSync(join(dir, id, REQUEST), 'latin1');
         } catch (err) {
-          if (isMissing(err)) { await sweepIfOld(id); return undefined; } // applied; its hook has not read the result (yet)
+          if (isMissing(err)) { sweepIfOld(id); return undefined; } // applied; its hook has not read the result (yet)
           throw err;
         }
         if (text.length > MAX_REQUEST_BYTES) return { id, data: { kind: 'oversized' } };
@@ -167,32 +188,30 @@ export function createSpool(dir: string, options: { inotify?: boolean } = {}): S
         } catch {
           return { id, data: { kind: 'unparsable' } };
         }
-      }));
-      await Promise.all(entries.filter((name) => name.startsWith('.new-')).map(sweepIfOld));
+      });
+      entries.filter((name) => name.startsWith('.new-')).forEach(sweepIfOld);
       return found.filter((entry): entry is QueuedRequest => entry !== undefined);
     },
 
     async hasPending() {
-      const entries = await readdir(dir).catch(() => [] as string[]);
-      for (const id of entries) {
-        if (ID.test(id) && (await access(path.join(dir, id, 'request')).then(() => true, () => false))) return true;
-      }
-      return false;
+      let entries: string[];
+      try { entries = readdirSync(dir); } catch { return false; }
+      return entries.some((id) => ID.test(id) && existsSync(join(dir, id, REQUEST)));
     },
 
     async publish(id, published) {
-      const target = path.join(dir, id);
-      const tmp = path.join(target, `result.${process.pid}`);
+      const target = join(dir, id);
+      const tmp = join(target, `${RESULT}.${process.pid}`);
       try {
-        await writeFile(tmp, JSON.stringify(published), { mode: 0o600 });
-        await rename(tmp, path.join(target, 'result'));
-        await unlink(path.join(target, 'request'));
+        writeFileSync(tmp, JSON.stringify(published), { mode: 0o600 });
+        renameSync(tmp, join(target, RESULT));
+        unlinkSync(join(target, REQUEST));
       } catch (err) {
         if (!isMissing(err)) throw err; // its hook gave up and removed the directory: nobody is waiting
-        await rm(tmp, { force: true }).catch(() => undefined);
+        try { unlinkSync(tmp); } catch { /* never written */ }
         return;
       }
-      const socket = path.join(target, WAKE_SOCKET);
+      const socket = join(target, WAKE_SOCKET);
       if (existsSync(socket)) await poke(socket);
     },
   };

@@ -1,6 +1,6 @@
 // xenstore client for dom0: one connection, pipelined requests, transactions, reached as Debian's xenstore-read does ($XENSTORED_PATH, the socket, /dev/xen/xenbus).
-import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { closeSync, createReadStream, existsSync, openSync, writeSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
 import { VifError } from '../core/errors';
 import { encodeMessage, MessageReader, payloadOf, splitNul, XsType, type XsMessage } from './xenstore-wire';
 
@@ -35,7 +35,7 @@ interface Transport {
 export function xenstoreEndpoint(env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (env.XENSTORED_PATH) return env.XENSTORED_PATH;
   for (const candidate of ['/run/xenstored/socket', '/var/run/xenstored/socket']) {
-    if (fs.existsSync(candidate)) return candidate;
+    if (existsSync(candidate)) return candidate;
   }
   return '/dev/xen/xenbus';
 }
@@ -43,16 +43,16 @@ export function xenstoreEndpoint(env: Readonly<Record<string, string | undefined
 async function connect(endpoint: string): Promise<Transport> {
   const isDevice = endpoint.startsWith('/dev/') || endpoint.startsWith('/proc/');
   if (isDevice) {
-    const fd = fs.openSync(endpoint, 'r+');
-    const stream = fs.createReadStream('', { fd, autoClose: false, highWaterMark: 65536 });
+    const fd = openSync(endpoint, 'r+');
+    const stream = createReadStream('', { fd, autoClose: false, highWaterMark: 65536 });
     return {
-      send: (data) => { fs.writeSync(fd, data); },
+      send: (data) => { writeSync(fd, data); },
       onData: (handler, onError) => { stream.on('data', (chunk) => handler(chunk as Buffer)); stream.on('error', onError); },
-      close: () => { stream.destroy(); fs.closeSync(fd); },
+      close: () => { stream.destroy(); closeSync(fd); },
     };
   }
-  const socket = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.createConnection(endpoint);
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = createConnection(endpoint);
     s.once('connect', () => resolve(s));
     s.once('error', reject);
   });

@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'rejected' | 'untrusted';
 
@@ -29,7 +30,23 @@ function readTrustedCache(cachePath: string, bundle: Stats): Buffer | 'untrusted
   }
 }
 
+/**
+ * V8's memory reducer gives a process that lives past 8 s up to three full collections it does not need: a hook waiting in
+ * a storm paid ~20 ms of CPU for them (bench/). Set before the compile: V8 hashes its flags into the code cache, so the cache
+ * written at exit matches the next run's (a cache from a run without the flag is rejected once, then rewritten).
+ */
+export const RUNTIME_V8_FLAGS = '--no-memory-reducer-for-small-heaps';
+
+/**
+ * Node's own modules that the hook's bundle loads, loaded before the flag is set: Node's embedded code cache for its modules
+ * carries the flags' hash too, and a module loaded after the change is compiled from source (+5 ms an event when assert and
+ * streams were). test/hook/cached-loader.test.ts checks that the bundle loads nothing else.
+ */
+export const HOOK_BUILTINS: readonly string[] = ['node:child_process', 'node:net'];
+
 export function runCached(bundlePath: string, cachePath: string): CacheStatus {
+  for (const name of HOOK_BUILTINS) require(name);
+  setFlagsFromString(RUNTIME_V8_FLAGS);
   // identity and text from one open file: a bundle replaced in between cannot pair new text with the old cache
   const fd = openSync(bundlePath, 'r');
   let bundle: Stats;

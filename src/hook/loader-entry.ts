@@ -1,2 +1,2 @@
 // Bundle entry of the loader the installed hook script calls (see cached-loader.ts).
-export { runCached } from './cached-loader';
+export { HOOK_BUILTINS, runCached } from './cached-loader';

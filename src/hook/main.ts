@@ -44,7 +44,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   try {
     const config = loadConfig(env);
     log = createLogger(TAG, config.logLevel, config.syslogSocket);
-    const timer = phaseTimer();
+    const timer = phaseTimer(config.logLevel === 'debug');
     // child_process: evaluating execa and its first spawn cost an event more CPU than all its other spawns (bench: the
     // runner A/B builds the hook with HOOK_RUNNER="execa"; the shipped bundle does not even contain execa)
     if (HOOK_RUNNER === 'execa') preloadExec(); // evaluated while xenstore is read

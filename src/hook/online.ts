@@ -63,11 +63,14 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     const vif: VifAddressing = { device, vmIp, dom0Ip, metric, group: config.firewall.group };
     if (!(await net.isConfigured(device))) undo.push(() => net.down(vif));
     const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
+    // the boot step (network-nat-dns start) put it there: no iptables run per guest (doctor says if it was undone). Read
+    // before either step starts: a step that failed while this was read would be a rejection nobody handled (the hook died
+    // without its rollback; seen once commands ran synchronously)
+    const masqueradeToCheck = uplink && !bootStepCovers(await net.bootMarker(), config.scheme.text, uplink);
     // anti-spoofing is in place before the device joins the guests' group; both are independent of the shared MASQUERADE check
     const [, masquerade] = await Promise.all([
       deps.firewall.addVif({ device, vmIp }, underLock(files)).then((rules) => { undo.push(rules.undo); deps.mark('firewall'); return net.up(vif); }),
-      // the boot step (network-nat-dns start) put it there: no iptables run per guest (doctor says if it was undone)
-      uplink && !bootStepCovers(await net.bootMarker(), config.scheme.text, uplink) ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
+      masqueradeToCheck ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
     ]);
     if (masquerade === 'added') notes.info.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
     if (role === 'incoming' && otherHolder) notes.info.push(`migration: ${vmIp} stays routed through ${otherHolder} until its offline hands it to ${device}`);

@@ -23,4 +23,8 @@ describe('childExec', () => {
   it('a command that exits without reading its input is not an error of ours', async () => {
     expect((await childExec('true', [], { input: 'x'.repeat(1 << 20) })).exitCode).toBe(0);
   });
+
+  it('a command killed by a signal says so, whatever its check', async () => {
+    await expect(childExec('sh', ['-c', 'kill -9 $$'])).rejects.toThrow(/sh -c .* could not run: killed by SIGKILL/);
+  });
 });

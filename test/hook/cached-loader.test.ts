@@ -61,4 +61,19 @@ describe('cached loader (needs npm run build)', () => {
     chmodSync(join(dir, 'c', 'bundle.cache'), 0o666);
     expect(load().status).toBe('untrusted');
   });
+
+  it('the hook\'s bundle loads no Node module after the loader changed V8\'s flags (it would compile without Node\'s code cache)', () => {
+    const nodeModulesAfterV8 = (code: string): string[] => {
+      const script = `process.on('exit', () => { const list = process.moduleLoadList; console.log(JSON.stringify(list.slice(list.lastIndexOf('NativeModule v8') + 1))); });
+        const loader = require(${JSON.stringify(LOADER)}); ${code}`;
+      const out = execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+      return (JSON.parse(out.trim().split('\n').pop()!) as string[]).filter((m) => m.startsWith('NativeModule'));
+    };
+    const preloaded = nodeModulesAfterV8('for (const name of loader.HOOK_BUILTINS) require(name);');
+    expect(preloaded).toContain('NativeModule child_process');
+    // --help evaluates the whole bundle (every module's top level) and exits
+    const loadedByHook = nodeModulesAfterV8(`process.argv = [process.argv[0], 'vif-nat-dns', '--help'];
+      loader.runCached(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'vif-nat-dns.cjs'))}, ${JSON.stringify(join(dir, 'c', 'hook.cache'))});`);
+    expect(loadedByHook.filter((m) => !preloaded.includes(m))).toEqual([]);
+  });
 });

@@ -1,10 +1,11 @@
-// Promise forms of reading and writing a small text file, on node:fs's callbacks: node:fs/promises costs every hook its evaluation (bench/).
-import { readFile, writeFile } from 'node:fs';
+// Reading and writing a small text file (/proc, /run, pid files) behind a promise, synchronous underneath: a hook that does
+// no asynchronous filesystem call never starts libuv's threadpool (bench/), and node:fs/promises costs every hook its evaluation.
+import { readFileSync, writeFileSync } from 'node:fs';
 
-export function readText(file: string): Promise<string> {
-  return new Promise((resolve, reject) => readFile(file, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
+export async function readText(file: string): Promise<string> {
+  return readFileSync(file, 'utf8');
 }
 
-export function writeText(file: string, text: string): Promise<void> {
-  return new Promise((resolve, reject) => writeFile(file, text, (err) => (err ? reject(err) : resolve())));
+export async function writeText(file: string, text: string): Promise<void> {
+  writeFileSync(file, text);
 }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import { VifError } from '../core/errors';
+import { lockfileFs } from './lockfile-fs';
 import { lockVerdict, parseOwner, parseProcStartTime, renderOwner, type LockOwner, type LockVerdict } from '../core/lock-owner';
 
 export interface LockOptions {
@@ -73,6 +74,7 @@ export interface LockSeen {
 
 /** The lock as it is now (undefined when free) and whether its holder is gone: for takers and for doctor. */
 export function inspectLock(lockPath: string, staleMs: number): LockSeen | undefined {
+  if (!statSync(lockPath, { throwIfNoEntry: false })) return undefined; // free: no errors thrown and caught on the common path
   const text = readRecordText(lockPath);
   let stat: { ino: number; mtimeMs: number };
   try { stat = statSync(lockPath); } catch { return undefined; }
@@ -111,6 +113,7 @@ export async function tryAcquireLock(options: LockOptions): Promise<HeldLock | u
   if (seen?.verdict === 'abandoned' && !takeOverIfAbandoned(options.lockPath, seen)) return undefined;
   let compromisedBy: Error | undefined;
   const settings = {
+    fs: lockfileFs, // synchronous underneath: no threadpool
     realpath: false, // the lock guards a directory entry that need not exist
     lockfilePath: options.lockPath,
     stale: 2 ** 31 - 1, // proper-lockfile never judges by age itself: takeOverIfAbandoned does, from the owner record

@@ -13,8 +13,9 @@ export function applyChanges(ops: XenStoreOps, changes: readonly XsChange[]): Pr
   }));
 }
 
-export function publishGuestConfig(xs: XenStore, config: GuestConfig): Promise<unknown> {
-  return xs.transaction((tx) => applyChanges(tx, planPublish(config)));
+/** The guest's configuration and, in the same transaction, whatever else must appear with it (the backend's hotplug-status). */
+export function publishGuestConfig(xs: XenStore, config: GuestConfig, alongside: readonly XsChange[] = []): Promise<unknown> {
+  return xs.transaction((tx) => applyChanges(tx, [...planPublish(config), ...alongside]));
 }
 
 export function unpublishGuestConfig(xs: XenStore, domid: number, devid: number): Promise<unknown> {

@@ -10,7 +10,7 @@ import { readBackend } from './backend';
 import { underLock, type HookDeps } from './deps';
 import type { VifAddressing } from '../edges/network';
 import { guestConfigFor } from '../core/guest-config';
-import { publishGuestConfig, unpublishGuestConfig } from './guest-publish';
+import { publishGuestConfig } from './guest-publish';
 import { poolFields } from '../pool/address-store';
 
 export interface UpEvent {
@@ -83,10 +83,10 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
 
     deps.mark('dnsmasq');
     if (event.typeIf === 'vif') {
-      // before hotplug-status: a guest that waits for its link finds its address waiting for it
-      await publishGuestConfig(xs, guestConfigFor(info.frontendId, info.handle, applied.allocation, config.scheme.prefixLength, config.dnsDomain, mac));
-      undo.push(() => unpublishGuestConfig(xs, info.frontendId, info.handle));
-      await xs.write(`${event.xenbusPath}/hotplug-status`, 'connected');
+      // hotplug-status in the same transaction: a guest that waits for its link finds its address waiting for it (and the
+      // hook saves a round trip); nothing can fail after it, so no undo
+      await publishGuestConfig(xs, guestConfigFor(info.frontendId, info.handle, applied.allocation, config.scheme.prefixLength, config.dnsDomain, mac),
+        [{ op: 'write', path: `${event.xenbusPath}/hotplug-status`, value: 'connected' }]);
     }
     deps.mark('report');
     notes.info.forEach((note) => log.info(note));

@@ -8,6 +8,7 @@ export interface LoggedRequest {
   readonly domid: number;
   readonly type: number;
   readonly path: string;
+  readonly txId: number; // 0: outside a transaction
 }
 
 export interface FakeXenstored {
@@ -51,7 +52,7 @@ export async function startFakeXenstored(socketPath: string): Promise<FakeXensto
     const pathArg = args[0] ?? '';
     const valid = (raw: string) => raw !== '' && PATH_OK.test(raw) && raw.length <= 3072;
     const needPath = () => (valid(pathArg) ? absolute(pathArg, conn.domid) : undefined);
-    log.push({ domid: conn.domid, type: message.type, path: valid(pathArg) ? absolute(pathArg, conn.domid) : pathArg });
+    log.push({ domid: conn.domid, type: message.type, path: valid(pathArg) ? absolute(pathArg, conn.domid) : pathArg, txId: message.txId });
 
     const tx = message.txId === 0 ? undefined : conn.transactions.get(message.txId);
     if (message.txId !== 0 && !tx && message.type !== XsType.WATCH && message.type !== XsType.UNWATCH) return error('ENOENT');

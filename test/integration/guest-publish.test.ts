@@ -75,14 +75,17 @@ describe('online publishes the guest\'s configuration in xenstore', () => {
     }
   });
 
-  it('is written in one transaction before hotplug-status, and never read back by the hook', () => {
+  it('is written in one transaction with hotplug-status (never connected without it), and never read back by the hook', () => {
     const log = box.xs.requestLog().filter((r) => r.domid === 0);
-    const status = log.findIndex((r) => r.type === XsType.WRITE && r.path === '/local/domain/0/backend/vif/9/0/hotplug-status');
+    const status = log.filter((r) => r.type === XsType.WRITE && r.path === '/local/domain/0/backend/vif/9/0/hotplug-status');
     const published = log.map((r, i) => [r, i] as const).filter(([r]) => r.type === XsType.WRITE && r.path.startsWith(`${dir}/0/`));
     expect(published).toHaveLength(NODES.length);
-    const commit = log.findIndex((r, i) => r.type === XsType.TRANSACTION_END && i > published.at(-1)![1]);
+    const { txId } = published[0]![0];
+    expect(txId).not.toBe(0);
+    expect(published.every(([r]) => r.txId === txId)).toBe(true);
+    expect(status).toEqual([expect.objectContaining({ txId })]);
+    const commit = log.findIndex((r, i) => r.type === XsType.TRANSACTION_END && r.txId === txId && i > published.at(-1)![1]);
     expect(commit).toBeGreaterThan(0);
-    expect(status).toBeGreaterThan(commit);
     const readsOfPublished = log.filter((r) => READS.has(r.type) && r.path.includes('/vif-nat-dns'));
     expect(readsOfPublished).toEqual([]);
   });

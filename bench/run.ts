@@ -90,7 +90,7 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
   say('');
   say(`${RUNS} runs of each, interleaved, after 3 warm-up rounds; each a fresh process started through nsenter exactly as the tests run the hook, clean environment (no NODE_EXTRA_CA_CERTS). ` +
     'CPU is the benchmark\'s children\'s user+sys time (/proc/self/stat cutime+cstime: the hook and every command it waited for), summed over the runs. ' +
-    `Runner A/B: the same hook source built with execa running ip/iptables (HOOK_RUNNER="execa") costs ${fmt(cpu.execa - cpu.on)} more CPU per online than with node:child_process, so the hook uses child_process and its bundle no longer contains execa; the admin CLI keeps execa.`);
+    `Runner A/B: the same hook source built with execa running ip/iptables (HOOK_RUNNER="execa") costs ${fmt(cpu.execa - cpu.on)} more CPU per online than with node:child_process's spawnSync, so the hook uses spawnSync and its bundle no longer contains execa; the admin CLI keeps execa.`);
   say('');
   say('Where an online goes (medians of the hook\'s own phase marks, from one more online per round at LOG_LEVEL=debug; "start" is process start to the event handler; CPU is the hook process\'s own, without its children):');
   say('');

@@ -15,9 +15,10 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function load(env: Record<string, string> = {}): { status: string; out: string } {
+function load(env: Record<string, string> = {}, command?: string): { status: string; out: string } {
   const script = `const s = require(${JSON.stringify(LOADER)}).runCached(${JSON.stringify(join(dir, 'bundle.cjs'))}, ${JSON.stringify(join(dir, 'c', 'bundle.cache'))}); console.log('status ' + s);`;
-  const out = execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  // as the hook script runs it: the event's command is argv[2] (argv[1] stands for the script)
+  const out = execFileSync(process.execPath, ['-e', script, ...(command ? ['vif-nat-dns', command] : [])], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
   return { status: /status (\w+)/.exec(out)![1]!, out };
 }
 
@@ -75,5 +76,15 @@ describe('cached loader (needs npm run build)', () => {
     const loadedByHook = nodeModulesAfterV8(`process.argv = [process.argv[0], 'vif-nat-dns', '--help'];
       loader.runCached(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'vif-nat-dns.cjs'))}, ${JSON.stringify(join(dir, 'c', 'hook.cache'))});`);
     expect(loadedByHook.filter((m) => !preloaded.includes(m))).toEqual([]);
+  });
+
+  it('an offline\'s cache is kept apart from an online\'s: neither event runs with what the other compiled', () => {
+    expect(load({ HANDLED: '1' }, 'offline').status).toBe('miss');
+    expect(existsSync(join(dir, 'c', 'bundle.cache.down'))).toBe(true);
+    expect(existsSync(join(dir, 'c', 'bundle.cache'))).toBe(false);
+    expect(load({ HANDLED: '1' }, 'online').status).toBe('miss');
+    expect(load({}, 'online').status).toBe('hit');
+    expect(load({}, 'add').status).toBe('hit');
+    expect(load({}, 'remove').status).toBe('hit');
   });
 });

@@ -9,6 +9,7 @@ import { planInstall, planUninstall, type InstallItem } from '../../core/plan-in
 import { describeError, VifError } from '../../core/errors';
 import type { Command } from '../context';
 import { removeFirewall } from './firewall-commands';
+import { cacheFor } from '../../hook/cached-loader';
 
 const MANIFEST = '/etc/xen/vif-nat-dns.installed.json';
 
@@ -182,8 +183,8 @@ Without a DESTDIR it first removes the guests' firewall (as remove-firewall does
     }
     await rm(manifestPath, { force: true });
     const cache = underDestdir(layout, join(layout.cacheDir, 'vif-nat-dns.cache'));
-    await rm(cache, { force: true });
-    process.stdout.write(`removed the code cache ${cache}\n`);
+    for (const path of [cache, cacheFor(cache, 'offline')]) await rm(path, { force: true });
+    process.stdout.write(`removed the code caches ${cache}{,.down}\n`);
     return 0;
   },
 };

@@ -193,9 +193,9 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     if (failure) {
       // a lost lock undoes nothing: the new holder reads what we wrote (or finds it changed) and our request is applied again
       if (isLockLost(failure.reason)) throw failure.reason;
-      await Promise.all(writes.filter((_, i) => outcomes[i]!.status === 'fulfilled').map(([file, , before]) =>
-        Promise.resolve().then(() => writeFileAtomicSync(realTarget(file), Buffer.from(before.content, 'latin1'), keptModeAndOwner(before.stat)))
-          .catch(() => undefined)));
+      for (const [file, , before] of writes.filter((_, i) => outcomes[i]!.status === 'fulfilled')) {
+        try { writeFileAtomicSync(realTarget(file), Buffer.from(before.content, 'latin1'), keptModeAndOwner(before.stat)); } catch { /* best effort: the failure is reported */ }
+      }
       throw failure.reason;
     }
     removeIfThere(journal);

@@ -74,10 +74,11 @@ export interface LockSeen {
 
 /** The lock as it is now (undefined when free) and whether its holder is gone: for takers and for doctor. */
 export function inspectLock(lockPath: string, staleMs: number): LockSeen | undefined {
-  if (!statSync(lockPath, { throwIfNoEntry: false })) return undefined; // free: no errors thrown and caught on the common path
+  // free: nothing thrown and caught on the common path. A lock replaced between this stat and the record's read pairs
+  // one lock's inode with another's record: takeOverIfAbandoned then finds the inode changed and puts the lock back
+  const stat = statSync(lockPath, { throwIfNoEntry: false });
+  if (!stat) return undefined;
   const text = readRecordText(lockPath);
-  let stat: { ino: number; mtimeMs: number };
-  try { stat = statSync(lockPath); } catch { return undefined; }
   const record = parseOwner(text);
   const us = ourIdentity();
   const liveStart = record !== undefined && record.pidns === us.pidns ? startTimeOf(record.pid) : undefined;

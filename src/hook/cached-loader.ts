@@ -53,12 +53,9 @@ export function cacheFor(cachePath: string, command: string | undefined): string
   return command === 'offline' || command === 'remove' ? `${cachePath}.down` : cachePath;
 }
 
-/** Run the bundle at `bundlePath` with the code cache at `cachePath` (down events: beside it, see cacheFor). */
-export function runCached(bundlePath: string, cachePath: string): CacheStatus {
-  return runWithCache(bundlePath, cacheFor(cachePath, process.argv[2]));
-}
-
-function runWithCache(bundlePath: string, cachePath: string): CacheStatus {
+/** Run the bundle at `bundlePath` with the code cache at `basePath` (down events: beside it, see cacheFor). */
+export function runCached(bundlePath: string, basePath: string): CacheStatus {
+  const cachePath = cacheFor(basePath, process.argv[2]);
   for (const name of HOOK_BUILTINS) require(name);
   setFlagsFromString(RUNTIME_V8_FLAGS);
   // identity and text from one open file: a bundle replaced in between cannot pair new text with the old cache

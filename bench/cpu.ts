@@ -8,18 +8,35 @@ const TICK_MS = 10; // USER_HZ = 100 on Linux
 
 /**
  * CPU (ms) of every child this process has waited for, with their own waited-for children (cutime + cstime of
- * /proc/self/stat): a hook, the ip/iptables it ran, all counted. 10 ms ticks: meaningful over many events.
+ * /proc/self/stat): a storm's hooks, the ip/iptables they ran, all counted. 10 ms ticks: meaningful over many events.
  */
 export function childrenCpuMs(): number {
   const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
 }
 
-/** CPU of `fn`'s children, divided by `events`. */
-export async function cpuPerEvent(events: number, fn: () => Promise<void>): Promise<number> {
-  const before = childrenCpuMs();
-  await fn();
-  return (childrenCpuMs() - before) / events;
+const CPU_MARK = 'vnd-bench-cpu';
+
+/**
+ * A script that runs `target` (or, without one, its arguments) and reports, at the end of its stderr, the CPU that command
+ * used: bash's `times` for its waited-for children (user and sys, ms resolution, from wait4's rusage), so the hook and the
+ * ip/iptables it ran are counted, per run, and nothing else (not nsenter, not bash itself).
+ */
+export function cpuTimedScript(dir: string, name: string, target?: string): string {
+  mkdirSync(dir, { recursive: true });
+  const script = join(dir, `timed-${name}`);
+  const command = target === undefined ? '"$@"' : `${JSON.stringify(target)} "$@"`;
+  writeFileSync(script, ['#!/bin/bash', command, 'status=$?', `printf '${CPU_MARK} ' >&2`, 'times >&2', 'exit $status', ''].join('\n'), { mode: 0o755 });
+  return script;
+}
+
+/** The CPU (ms, user+sys) a cpuTimedScript's command used, from its stderr; and that stderr without the report. */
+export function timedCpu(stderr: string): { cpuMs: number; stderr: string } {
+  // `times` prints the shell's own user and sys times, then its children's: "0m0.001s 0m0.000s\n0m0.052s 0m0.017s"
+  const match = new RegExp(`${CPU_MARK} \\S+ \\S+\\n(\\d+)m([\\d.]+)s (\\d+)m([\\d.]+)s\\s*$`).exec(stderr);
+  if (!match) throw new Error(`no CPU report at the end of the timed command's stderr: ${stderr.slice(-300)}`);
+  const [userMin, userS, sysMin, sysS] = match.slice(1).map(Number) as [number, number, number, number];
+  return { cpuMs: (userMin * 60 + userS + sysMin * 60 + sysS) * 1000, stderr: stderr.slice(0, match.index) };
 }
 
 /**

@@ -11,7 +11,7 @@ import { run } from '../test/harness/processes';
 import { testMac } from '../test/harness/xen-domain';
 import { fmt, hookCpuPhases, hookPhases, hookTimings, median, percentile } from './stats';
 import { efficiency, quiesce, runStorm, stormRow, STORM_HEADER, type StormFigures } from './storms';
-import { buildExecaHook, cpuPerEvent } from './cpu';
+import { buildExecaHook, cpuTimedScript, timedCpu } from './cpu';
 import { poolLatency } from './pool';
 import { mergeResults } from './results';
 
@@ -28,69 +28,80 @@ const say = (line = '') => { process.stdout.write(`${line}\n`); out.push(line); 
 let nextDomid = 1;
 const scratch = mkdtempSync(join(tmpdir(), 'vnd-bench-'));
 
-async function bareNode(box: Sandbox): Promise<number> {
-  return run('/usr/bin/nsenter', ['-t', String(box.dom0.pid), '-m', '-n', '--', process.execPath, '-e', '0'], { env: { PATH: '/usr/bin:/bin' } }).then((r) => r.ms);
+/** `node -e 0` in the dom0's namespaces, started as the hook is (nsenter, clean environment), through `timed`; its CPU. */
+async function bareNode(box: Sandbox, timed: string): Promise<{ ms: number; cpuMs: number }> {
+  const result = await run('/usr/bin/nsenter', ['-t', String(box.dom0.pid), '-m', '-n', '--', timed, process.execPath, '-e', '0'], { env: { PATH: '/usr/bin:/bin' } });
+  return { ms: result.ms, cpuMs: timedCpu(result.stderr).cpuMs };
 }
 
 /** What one event costs, measured on single events (interleaved, so load drifts hit all alike). */
 export interface EventCost {
+  /** Mean CPU per online: what a storm's events cost together (efficiency). */
   readonly onlineCpuMs: number;
   readonly bareCpuMs: number;
 }
+
+const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 async function perEvent(box: Sandbox): Promise<EventCost> {
   const guest = await box.addGuest(nextDomid++, 'latency', [testMac(1, 1)], { headless: true });
   const vif = guest.vifs[0]!;
   const execaHook = await buildExecaHook(join(scratch, 'execa-hook'));
+  // each measured command runs under a script that reports its CPU (bash's `times`: user+sys of it and its children)
+  const timed = { hook: cpuTimedScript(scratch, 'hook', box.hookPath), execa: cpuTimedScript(scratch, 'execa', execaHook), bare: cpuTimedScript(scratch, 'bare') };
   const wall = { on: [] as number[], off: [] as number[], bare: [] as number[], execa: [] as number[] };
-  const cpu = { on: 0, off: 0, bare: 0, execa: 0 };
+  const cpu = { on: [] as number[], off: [] as number[], bare: [] as number[], execa: [] as number[] };
   const rss: number[] = [];
   const phases = new Map<string, number[]>();
   const cpuPhases = new Map<string, number[]>();
-  const hook = async (command: 'online' | 'offline', env: Record<string, string> = {}) => {
-    const result = await box.runHook(vif, command, env);
-    if (result.code !== 0) throw new Error(`hook failed: ${result.stderr}`);
-    return result;
+  const hook = async (command: 'online' | 'offline', env: Record<string, string> = {}, script = timed.hook) => {
+    box.hookOverride = script;
+    try {
+      const result = await box.runHook(vif, command, env);
+      if (result.code !== 0) throw new Error(`hook failed: ${result.stderr}`);
+      const { cpuMs, stderr } = timedCpu(result.stderr);
+      return { ms: result.ms, cpuMs, stderr };
+    } finally {
+      box.hookOverride = undefined;
+    }
   };
   for (let i = 0; i < RUNS + 3; i++) {
     const measured = i >= 3; // warm-up: page cache, code caches, first MASQUERADE
-    let up!: Awaited<ReturnType<typeof hook>>;
-    const c = {
-      on: await cpuPerEvent(1, async () => { up = await hook('online'); }),
-      off: await cpuPerEvent(1, async () => { wall.off.push((await hook('offline')).ms); }),
-      bare: await cpuPerEvent(1, async () => { wall.bare.push(await bareNode(box)); }),
-      execa: await cpuPerEvent(1, async () => {
-        box.hookOverride = execaHook;
-        try { wall.execa.push((await hook('online')).ms); } finally { box.hookOverride = undefined; }
-      }),
-    };
+    const up = await hook('online');
+    const down = await hook('offline');
+    const bare = await bareNode(box, timed.bare);
+    const execa = await hook('online', {}, timed.execa);
     await hook('offline'); // after the execa online, outside its measurement
     // the phases from an online of its own: at LOG_LEVEL=debug the hook reads its CPU clock at every mark (~0.5 ms), which
     // the measured onlines, at the default level as on a host, do not pay
     const traced = await hook('online', { VIF_NAT_DNS_LOG_LEVEL: 'debug' });
     await hook('offline');
-    if (!measured) { for (const key of Object.keys(wall) as Array<keyof typeof wall>) wall[key].splice(0); continue; }
-    wall.on.push(up.ms);
-    for (const key of Object.keys(cpu) as Array<keyof typeof cpu>) cpu[key] += c[key] / RUNS;
+    if (!measured) continue;
+    for (const [key, result] of [['on', up], ['off', down], ['bare', bare], ['execa', execa]] as const) {
+      wall[key].push(result.ms);
+      cpu[key].push(result.cpuMs);
+    }
     const t = hookTimings(traced.stderr);
     if (t.maxRssKiB) rss.push(t.maxRssKiB);
     for (const [phase, ms] of hookPhases(traced.stderr)) phases.set(phase, [...(phases.get(phase) ?? []), ms]);
     for (const [phase, ms] of hookCpuPhases(traced.stderr)) cpuPhases.set(phase, [...(cpuPhases.get(phase) ?? []), ms]);
   }
   await box.destroyGuest(guest);
-  const b = median(wall.bare);
+  const ratio = (key: keyof typeof cpu) => `**${(median(cpu[key]) / median(cpu.bare)).toFixed(2)}** (mean ${(mean(cpu[key]) / mean(cpu.bare)).toFixed(2)})`;
+  const row = (what: string, key: keyof typeof cpu) =>
+    `| ${what} | ${fmt(median(cpu[key]))} (mean ${fmt(mean(cpu[key]))}) | ${key === 'bare' ? '1.00' : ratio(key)} | ${fmt(median(wall[key]))} | ${fmt(percentile(wall[key], 90))} |`;
   say('## 1. One event: CPU and latency beside a bare Node start (same run)');
   say('');
-  say('| what | CPU per event (user+sys, children included) | CPU ratio to bare Node | wall median | wall p90 |');
+  say('| what | CPU per event, median (user+sys, children included) | CPU ratio to bare Node, medians (means) | wall median | wall p90 |');
   say('|---|---|---|---|---|');
-  say(`| bare Node start (\`env -i PATH=/usr/bin:/bin node -e 0\`) | ${fmt(cpu.bare)} | 1.00 | ${fmt(b)} | ${fmt(percentile(wall.bare, 90))} |`);
-  say(`| vif-nat-dns online | ${fmt(cpu.on)} | **${(cpu.on / cpu.bare).toFixed(2)}** | ${fmt(median(wall.on))} | ${fmt(percentile(wall.on, 90))} |`);
-  say(`| vif-nat-dns offline | ${fmt(cpu.off)} | ${(cpu.off / cpu.bare).toFixed(2)} | ${fmt(median(wall.off))} | ${fmt(percentile(wall.off, 90))} |`);
-  say(`| online, hook built with execa as its runner (A/B) | ${fmt(cpu.execa)} | ${(cpu.execa / cpu.bare).toFixed(2)} | ${fmt(median(wall.execa))} | ${fmt(percentile(wall.execa, 90))} |`);
+  say(row('bare Node start (`env -i PATH=/usr/bin:/bin node -e 0`)', 'bare'));
+  say(row('vif-nat-dns online', 'on'));
+  say(row('vif-nat-dns offline', 'off'));
+  say(row('online, hook built with execa as its runner (A/B)', 'execa'));
   say('');
   say(`${RUNS} runs of each, interleaved, after 3 warm-up rounds; each a fresh process started through nsenter exactly as the tests run the hook, clean environment (no NODE_EXTRA_CA_CERTS). ` +
-    'CPU is the benchmark\'s children\'s user+sys time (/proc/self/stat cutime+cstime: the hook and every command it waited for), summed over the runs. ' +
-    `Runner A/B: the same hook source built with execa running ip/iptables (HOOK_RUNNER="execa") costs ${fmt(cpu.execa - cpu.on)} more CPU per online than with node:child_process's spawnSync, so the hook uses spawnSync and its bundle no longer contains execa; the admin CLI keeps execa.`);
+    'CPU is per run: user+sys of the command and every process it waited for (ip, iptables-restore), from wait4 (bash `times` in a wrapper that runs the command; neither nsenter nor bash counted). ' +
+    `Runner A/B: the same hook source built with execa running ip/iptables (HOOK_RUNNER="execa") costs ${fmt(median(cpu.execa) - median(cpu.on))} more CPU per online (medians) than with node:child_process's spawnSync, so the hook uses spawnSync and its bundle no longer contains execa; the admin CLI keeps execa.`);
   say('');
   say('Where an online goes (medians of the hook\'s own phase marks, from one more online per round at LOG_LEVEL=debug; "start" is process start to the event handler; CPU is the hook process\'s own, without its children):');
   say('');
@@ -103,7 +114,7 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
   say('');
   say(`Peak RSS of one online hook (process.resourceUsage().maxRSS): median ${Math.round(median(rss) / 1024)} MiB, max ${Math.round(Math.max(...rss) / 1024)} MiB.`);
   say('');
-  return { onlineCpuMs: cpu.on, bareCpuMs: cpu.bare };
+  return { onlineCpuMs: mean(cpu.on), bareCpuMs: mean(cpu.bare) };
 }
 
 function stormTable(storms: readonly StormFigures[], cost: EventCost): void {

@@ -9,7 +9,13 @@ export interface RunResult {
 }
 
 const living = new Set<ChildProcess>();
-process.once('exit', () => { for (const child of living) child.kill('SIGKILL'); });
+const killLiving = () => { for (const child of living) child.kill('SIGKILL'); };
+process.once('exit', killLiving);
+// an interrupted run (Ctrl-C, a runner's SIGTERM) ends without 'exit': a daemon that changed its user (dnsmasq runs as
+// nobody) has lost the parent-death signal and would outlive us, holding its namespaces
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+  process.once(signal, () => { killLiving(); process.exit(128 + number); });
+}
 
 /** Run to completion; never throws for a non-zero exit. */
 export function run(file: string, args: readonly string[], options: SpawnOptions & { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {

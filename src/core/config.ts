@@ -32,6 +32,7 @@ export const DEFAULTS = {
   LOCK_STALE_MS: '3000',
   LOCK_WAIT_MS: '30000',
   LOCK_RETRY_MAX_MS: '100',
+  WARN_AFTER_MS: '30000',
   TAP_ROUTE_METRIC: '10',
   DHCP_RELEASE: 'yes',
   DNS_DOMAIN: 'xen.internal',
@@ -65,6 +66,8 @@ export interface Config {
   readonly lockStaleMs: number;
   readonly lockWaitMs: number;
   readonly lockRetryMaxMs: number;
+  /** A hook still running after this long says on stderr what it has done so far (libxl kills it at 40 s). */
+  readonly warnAfterMs: number;
   readonly tapRouteMetric: number;
   readonly dhcpRelease: boolean;
   readonly dnsDomain: string;
@@ -146,6 +149,7 @@ export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env:
     lockStaleMs: integer('LOCK_STALE_MS', get('LOCK_STALE_MS'), 2000, 60000),
     lockWaitMs: integer('LOCK_WAIT_MS', get('LOCK_WAIT_MS'), 100, 600000),
     lockRetryMaxMs: integer('LOCK_RETRY_MAX_MS', get('LOCK_RETRY_MAX_MS'), 10, 2000),
+    warnAfterMs: integer('WARN_AFTER_MS', get('WARN_AFTER_MS'), 100, 600000),
     tapRouteMetric: integer('TAP_ROUTE_METRIC', get('TAP_ROUTE_METRIC'), 1, 65535),
     dhcpRelease: flag('DHCP_RELEASE', get('DHCP_RELEASE')),
     dnsDomain: dnsDomain(get('DNS_DOMAIN')),

@@ -16,6 +16,7 @@ import { offline } from './offline';
 import { phaseTimer, uptimeMs, type HookDeps } from './deps';
 import { EVENT_HANDLED } from './cached-loader';
 import { createAddressStore } from '../pool/create-address-store';
+import { slowEventWarning } from './slow-event';
 
 const TAG = 'vif-nat-dns';
 
@@ -41,10 +42,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
   const started = uptimeMs();
+  let slow: NodeJS.Timeout | undefined;
   try {
     const config = loadConfig(env);
     log = createLogger(TAG, config.logLevel, config.syslogSocket);
     const timer = phaseTimer(config.logLevel === 'debug');
+    const done: string[] = [];
+    const mark = (phase: string) => { done.push(phase); timer.mark(phase); };
+    // libxl kills a hotplug script at 40 s without a word from it: one still running after WARN_AFTER_MS says where it is
+    const slowEvent = { kind: event.kind, command: event.command, device: event.device, pool: config.pool !== undefined };
+    const warn = log.warn;
+    slow = setTimeout(() => warn(slowEventWarning(slowEvent, config.warnAfterMs, done)), config.warnAfterMs).unref();
     // child_process: evaluating execa and its first spawn cost an event more CPU than all its other spawns (bench: the
     // runner A/B builds the hook with HOOK_RUNNER="execa"; the shipped bundle does not even contain execa)
     if (HOOK_RUNNER === 'execa') preloadExec(); // evaluated while xenstore is read
@@ -54,7 +62,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     const queue = createRequestQueue(config, { net, dnsmasq });
     const deps: HookDeps = {
       config,
-      mark: timer.mark,
+      mark,
       log,
       openXenStore: () => openXenStore(env),
       files: queue.files,
@@ -84,5 +92,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     log.error(`${event.command} ${event.device} failed: ${describeError(err)}`);
     if (!isVifError(err) && err instanceof Error && err.stack) log.debug(err.stack);
     return event.kind === 'down' ? 0 : 1;
+  } finally {
+    clearTimeout(slow);
   }
 }

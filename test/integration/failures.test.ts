@@ -95,14 +95,17 @@ describe('failures', () => {
 });
 
 describe('a lock that is never released', () => {
-  it('online fails after LOCK_WAIT_MS with an error saying what to do; offline gives up quickly and exits 0', async () => {
+  it('online fails after LOCK_WAIT_MS with an error saying what to do (and says where it is after WARN_AFTER_MS); offline gives up quickly and exits 0', async () => {
     await box.inDom0(['sh', '-c', 'mkdir /run/vif-nat-dns.lock && touch -d "+1 hour" /run/vif-nat-dns.lock']); // a holder that looks alive
     const guest = await box.addGuest(60, 'locked-out', ['00:16:3e:00:60:01']);
-    const online = await box.runHook(guest.vifs[0]!, 'online', { VIF_NAT_DNS_LOCK_WAIT_MS: '1500' });
+    const online = await box.runHook(guest.vifs[0]!, 'online', { VIF_NAT_DNS_LOCK_WAIT_MS: '1500', VIF_NAT_DNS_WARN_AFTER_MS: '500' });
     expect(online.code).toBe(1);
+    // still running after WARN_AFTER_MS: it says which steps are done and that it waits for the files' lock
+    expect(online.stderr).toMatch(/warn: online vif60\.0: still running after 0\.5 s; steps done: xenstore; now waiting for its request to be applied to \/etc\/hosts and \/etc\/ethers/);
     expect(box.xs.read('/local/domain/0/backend/vif/60/0/hotplug-error')).toMatch(/gave up waiting \d+ ms for the lock \/run\/vif-nat-dns\.lock .*remove \/run\/vif-nat-dns\.lock/);
-    const offline = await box.runHook(guest.vifs[0]!, 'offline', { VIF_NAT_DNS_LOCK_WAIT_MS: '1500' });
+    const offline = await box.runHook(guest.vifs[0]!, 'offline', { VIF_NAT_DNS_LOCK_WAIT_MS: '1500', VIF_NAT_DNS_WARN_AFTER_MS: '500' });
     expect(offline.code).toBe(0);
+    expect(offline.stderr).toMatch(/offline vif60\.0: still running after 0\.5 s; steps done: none; now tearing the vif down/);
     expect(offline.stderr).toMatch(/updating \/etc\/ethers: gave up waiting/);
     await box.inDom0(['rmdir', '/run/vif-nat-dns.lock']);
   });

@@ -1,10 +1,11 @@
 // Locked, guarded, atomic read-modify-write of /etc/hosts and /etc/ethers: both or neither, nothing half-written, no lost update.
 import { basename, dirname, join, resolve } from 'node:path';
 // synchronous fs throughout: a hook does one thing at a time, and node:fs/promises costs every hook its evaluation (bench)
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync, writeSync, type Stats } from 'node:fs';
 import { VifError } from '../core/errors';
 import { escapeRegExp } from '../core/regexp';
 import { writeFileAtomicSync } from './atomic-write';
+import { removeIfThere } from './fs-text';
 import { acquireLock, isLockLost, type HeldLock, type LockOptions } from './lock';
 
 export interface Snapshot {
@@ -50,10 +51,6 @@ class ConcurrentChange extends Error {}
 /** `read()`, or `fallback` when it throws (a file that is not there, or not readable: nothing to sweep). */
 function readOr<T>(read: () => T, fallback: T): T {
   try { return read(); } catch { return fallback; }
-}
-
-function removeIfThere(file: string): void {
-  try { unlinkSync(file); } catch { /* already gone */ }
 }
 
 /** A replacement keeps the mode and owner of the file it replaces; a new file is 0644 root. */

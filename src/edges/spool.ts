@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, watch, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { assertRootOnlyDirectory } from './file-store';
+import { removeIfThere } from './fs-text';
 
 export interface QueuedRequest {
   readonly id: string;
@@ -91,9 +92,7 @@ function poke(socket: string): Promise<void> {
 
 /** Remove a request's directory: the files a request can hold, then the directory; anything else there, recursively. */
 function removeRequestDir(target: string): void {
-  for (const name of [RESULT, REQUEST, WAKE_SOCKET]) {
-    try { unlinkSync(join(target, name)); } catch { /* not there */ }
-  }
+  for (const name of [RESULT, REQUEST, WAKE_SOCKET]) removeIfThere(join(target, name));
   try { rmdirSync(target); } catch (err) {
     if (!isMissing(err)) rmSync(target, { recursive: true, force: true }); // a holder's temp file left by a crash
   }
@@ -208,7 +207,7 @@ export function createSpool(dir: string, options: { inotify?: boolean } = {}): S
         unlinkSync(join(target, REQUEST));
       } catch (err) {
         if (!isMissing(err)) throw err; // its hook gave up and removed the directory: nobody is waiting
-        try { unlinkSync(tmp); } catch { /* never written */ }
+        removeIfThere(tmp); // if it was written
         return;
       }
       const socket = join(target, WAKE_SOCKET);

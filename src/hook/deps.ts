@@ -35,22 +35,28 @@ const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user 
 
 export interface PhaseTimer {
   mark(phase: string): void;
+  /** The phases marked so far, in order: kept at every log level (the slow-event warning names them). */
+  readonly done: readonly string[];
   summary(): string;
   cpuSummary(): string;
 }
 
-/** Marks that record nothing: reading the CPU clock at every mark costs an event ~0.5 ms, paid only at LOG_LEVEL=debug. */
-const NO_PHASES: PhaseTimer = { mark: () => undefined, summary: () => '', cpuSummary: () => '' };
-
-/** Wall and CPU time (this process's, user+sys) of each phase when `enabled`; "start" is Node's start, the loader and the bundle. */
+/**
+ * Wall and CPU time (this process's, user+sys) of each phase when `enabled`; "start" is Node's start, the loader and the
+ * bundle. Otherwise only the phases' names: reading the CPU clock at every mark costs an event ~0.5 ms, paid only at
+ * LOG_LEVEL=debug.
+ */
 export function phaseTimer(enabled: boolean): PhaseTimer {
-  if (!enabled) return NO_PHASES;
+  const done: string[] = [];
+  if (!enabled) return { done, mark: (phase) => { done.push(phase); }, summary: () => '', cpuSummary: () => '' };
   let last = uptimeMs();
   let lastCpu = cpuMs();
   const phases: string[] = [`start ${Math.round(last)}`];
   const cpu: string[] = [`start ${lastCpu.toFixed(1)}`];
   return {
+    done,
     mark: (phase) => {
+      done.push(phase);
       const now = uptimeMs();
       const nowCpu = cpuMs();
       phases.push(`${phase} ${(now - last).toFixed(1)}`);

@@ -47,12 +47,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     const config = loadConfig(env);
     log = createLogger(TAG, config.logLevel, config.syslogSocket);
     const timer = phaseTimer(config.logLevel === 'debug');
-    const done: string[] = [];
-    const mark = (phase: string) => { done.push(phase); timer.mark(phase); };
     // libxl kills a hotplug script at 40 s without a word from it: one still running after WARN_AFTER_MS says where it is
     const slowEvent = { kind: event.kind, command: event.command, device: event.device, pool: config.pool !== undefined };
     const warn = log.warn;
-    slow = setTimeout(() => warn(slowEventWarning(slowEvent, config.warnAfterMs, done)), config.warnAfterMs).unref();
+    slow = setTimeout(() => warn(slowEventWarning(slowEvent, config.warnAfterMs, timer.done)), config.warnAfterMs).unref();
     // child_process: evaluating execa and its first spawn cost an event more CPU than all its other spawns (bench: the
     // runner A/B builds the hook with HOOK_RUNNER="execa"; the shipped bundle does not even contain execa)
     if (HOOK_RUNNER === 'execa') preloadExec(); // evaluated while xenstore is read
@@ -62,7 +60,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     const queue = createRequestQueue(config, { net, dnsmasq });
     const deps: HookDeps = {
       config,
-      mark,
+      mark: timer.mark,
       log,
       openXenStore: () => openXenStore(env),
       files: queue.files,

@@ -47,6 +47,7 @@ export const DEFAULTS = {
   ETCD_KEY: '',
   ETCD_TIMEOUT_MS: '2000',
   POOL_LEASE_TTL: '30',
+  POOL_RESYNC_S: '60',
 } as const;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -83,6 +84,7 @@ export interface PoolConfig {
   readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string }; // file paths
   readonly timeoutMs: number; // one request to the cluster, over all endpoints
   readonly leaseTtlS: number; // a dead host's bindings expire after this long
+  readonly resyncS: number; // the watcher's full pass without a change: catches up what a hook could not register
 }
 
 /** Parse `KEY=VALUE` lines; `#` comments and blank lines ignored; values may be "quoted". Never evaluated. */
@@ -187,5 +189,6 @@ function poolConfig(get: (key: ConfigKey) => string): PoolConfig | undefined {
     tls: { ca: file('ETCD_CA'), cert: file('ETCD_CERT'), key: file('ETCD_KEY') },
     timeoutMs: integer('ETCD_TIMEOUT_MS', get('ETCD_TIMEOUT_MS'), 100, 20000),
     leaseTtlS: integer('POOL_LEASE_TTL', get('POOL_LEASE_TTL'), 2, 3600),
+    resyncS: integer('POOL_RESYNC_S', get('POOL_RESYNC_S'), 1, 3600),
   };
 }

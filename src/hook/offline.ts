@@ -74,7 +74,7 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
   }
   if (event.typeIf === 'vif' && plan && !successor && plan.keptForLiveVif.length === 0) {
     // after the ethers line is gone, so a reconcile in between never re-registers it; never a migrated guest's binding on its new host
-    const notes = await attempt('updating the pool registry', async () => [
+    const notes = await attempt('updating the pool registry (left to the pool watcher\'s next pass)', async () => [
       ...await deps.addresses.unbind(plan.hostname, plan.vmIp), ...await deps.addresses.syncRoutes()]);
     for (const note of notes ?? []) log.info(note);
   }

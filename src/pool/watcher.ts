@@ -6,6 +6,7 @@ import { syncOnce, type SyncDeps, type SyncReport } from './sync';
 export interface WatcherOptions {
   readonly retryMs: number; // pause after the registry did not answer
   readonly debounceMs: number; // changes arriving together are applied in one pass
+  readonly resyncMs: number; // a pass even without a change: what a hook could not do in the registry is caught up
 }
 
 /** Why the watcher is not applying changes right now, said once per change of state (not once per retry). */
@@ -31,7 +32,7 @@ export function reportLines(report: SyncReport): string[] {
   ];
 }
 
-export async function watchPool(deps: SyncDeps, log: Logger, signal: AbortSignal, options: WatcherOptions = { retryMs: 1000, debounceMs: 50 }): Promise<void> {
+export async function watchPool(deps: SyncDeps, log: Logger, signal: AbortSignal, options: WatcherOptions): Promise<void> {
   const { registry } = deps;
   const { client, pool } = registry;
   const state = stateLogger(log);
@@ -60,6 +61,9 @@ export async function watchPool(deps: SyncDeps, log: Logger, signal: AbortSignal
     client.leaseKeepAlive(lease).then((ttl) => { if (ttl <= 0) { log.warn(`lease ${lease} expired: renewing`); lease = undefined; wake(); } }, () => wake());
   }, Math.max(500, (pool.leaseTtlS * 1000) / 3));
   let wake = () => {};
+  // an offline whose registry call ran out of time left its binding, and no change may follow to trigger a pass
+  let resync = () => {};
+  const resyncTimer = setInterval(() => resync(), options.resyncMs);
 
   try {
     while (!signal.aborted) {
@@ -84,7 +88,9 @@ export async function watchPool(deps: SyncDeps, log: Logger, signal: AbortSignal
             running = undefined;
           })();
         };
+        resync = schedule;
         await client.watch(pool.prefix, revision + 1, schedule, round.signal);
+        resync = () => {};
         await running;
         if (!signal.aborted && !round.signal.aborted) throw new Error('the watch stream ended');
       } catch (err) {
@@ -92,10 +98,12 @@ export async function watchPool(deps: SyncDeps, log: Logger, signal: AbortSignal
         state.failed(err);
         await sleep(options.retryMs);
       } finally {
+        resync = () => {};
         signal.removeEventListener('abort', stop);
       }
     }
   } finally {
     clearInterval(keepAlive);
+    clearInterval(resyncTimer);
   }
 }

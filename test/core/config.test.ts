@@ -58,6 +58,7 @@ describe('config', () => {
     ['ETCD_ENDPOINTS=10.1.0.1:2379\nPOOL_ADDRESS=10.1.0.5', /not http\(s\):\/\/host:port/],
     ['ETCD_ENDPOINTS=http://10.1.0.1:2379', /POOL_ADDRESS="" is not an IPv4 address/],
     ['ETCD_ENDPOINTS=http://10.1.0.1:2379\nPOOL_ADDRESS=10.1.0.5\nETCD_PREFIX=vnd', /ETCD_PREFIX="vnd" must start and end with "\/"/],
+    ['ETCD_ENDPOINTS=http://10.1.0.1:2379\nPOOL_ADDRESS=10.1.0.5\nPOOL_RESYNC_S=0', /POOL_RESYNC_S="0" is not an integer in 1\.\.3600/],
   ])('refuses %j with the line or key named', (text, error) => {
     expect(() => buildConfig(parseConfigText(text, 'x.conf'), {})).toThrow(error);
   });
@@ -67,7 +68,7 @@ describe('config', () => {
     const file = parseConfigText('ETCD_ENDPOINTS=https://10.1.0.1:2379/, https://10.1.0.2:2379\nPOOL_ADDRESS=10.1.0.5\nETCD_CA=/etc/vnd/ca.pem\n', 'x.conf');
     expect(buildConfig(file, {}).pool).toEqual({
       endpoints: ['https://10.1.0.1:2379', 'https://10.1.0.2:2379'], prefix: '/vif-nat-dns/', address: '10.1.0.5',
-      tls: { ca: '/etc/vnd/ca.pem', cert: undefined, key: undefined }, timeoutMs: 2000, leaseTtlS: 30,
+      tls: { ca: '/etc/vnd/ca.pem', cert: undefined, key: undefined }, timeoutMs: 2000, leaseTtlS: 30, resyncS: 60,
     });
   });
 });

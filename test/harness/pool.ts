@@ -11,6 +11,7 @@ export interface PoolOptions {
   readonly dom0s?: number;
   readonly members?: number;
   readonly leaseTtlS?: number; // short, so a cut-off host's bindings expire within the test
+  readonly resyncS?: number; // the watchers' full pass without a change (default: the product's)
   readonly tls?: MemberTls & { readonly clientCert: string; readonly clientKey: string };
 }
 
@@ -33,6 +34,7 @@ export class TestPool {
           VIF_NAT_DNS_POOL_ADDRESS: address,
           VIF_NAT_DNS_POOL_LEASE_TTL: String(options.leaseTtlS ?? 3),
           VIF_NAT_DNS_ETCD_TIMEOUT_MS: '1500',
+          ...(options.resyncS ? { VIF_NAT_DNS_POOL_RESYNC_S: String(options.resyncS) } : {}),
           VIF_NAT_DNS_SYSLOG: 'no',
           ...(options.tls ? { VIF_NAT_DNS_ETCD_CA: options.tls.ca, VIF_NAT_DNS_ETCD_CERT: options.tls.clientCert, VIF_NAT_DNS_ETCD_KEY: options.tls.clientKey } : {}),
         };
@@ -54,6 +56,15 @@ export class TestPool {
       this.watchers.set(box, watcher);
       await watcher.waitFor(/watching /);
     }
+  }
+
+  /** What to read when a pool test failed: each member's warnings and elections, each watcher's last lines. */
+  diagnostics(): string {
+    const tail = (text: string, n: number) => text.split('\n').filter(Boolean).slice(-n).join('\n');
+    const members = this.etcd.endpoints.map((endpoint, i) => `--- etcd ${endpoint}\n${tail(this.etcd.log(i).split('\n')
+      .filter((line) => /"level":"(warn|error)"|leader|took too long|fdatasync/.test(line) && !/established TCP streaming|simple token/.test(line)).join('\n'), 15)}`);
+    const watchers = [...this.watchers.values()].map((watcher, i) => `--- watcher of dom0 ${DOM0_ADDRESSES[i]}\n${tail(watcher.output(), 15)}`);
+    return [...members, ...watchers].join('\n');
   }
 
   async destroy(): Promise<void> {

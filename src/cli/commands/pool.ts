@@ -28,8 +28,9 @@ host's etcd lease.
                       left as it is (nothing is overwritten); exit 1 if there were conflicts
   sync                one pass of what the watcher does: pool names into /etc/hosts, this host's bindings
                       reconciled with /etc/ethers, routes to the other hosts' guests
-  watch               keep doing that within a second of every change, and keep this host's lease alive
-                      (run by templates/vif-nat-dns-pool.service); stops on SIGTERM/SIGINT
+  watch               keep doing that within a second of every change (and every POOL_RESYNC_S seconds without
+                      one), and keep this host's lease alive (run by templates/vif-nat-dns-pool.service); stops
+                      on SIGTERM/SIGINT
 Exit: 0, 1 error or conflicts, 2 usage.`;
 
 function registryOf(ctx: CliContext): EtcdRegistry {
@@ -141,7 +142,7 @@ export const poolCommand: Command = {
         await mkdir(dirname(POOL_WATCHER_PID_FILE), { recursive: true });
         await writeFile(POOL_WATCHER_PID_FILE, `${process.pid}\n`);
         try {
-          await watchPool(syncDeps(ctx, registry), log, stop.signal);
+          await watchPool(syncDeps(ctx, registry), log, stop.signal, { retryMs: 1000, debounceMs: 50, resyncMs: registry.pool.resyncS * 1000 });
         } finally {
           if ((await readFile(POOL_WATCHER_PID_FILE, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(POOL_WATCHER_PID_FILE, { force: true });
         }

@@ -51,6 +51,7 @@ export async function buildExecaHook(dir: string): Promise<string> {
     `--alias:signal-exit=${join(REPO, 'src/hook/shims/signal-exit.ts')}`, `--alias:graceful-fs=${join(REPO, 'src/hook/shims/graceful-fs.ts')}`, '--log-level=warning']);
   copyFileSync(join(REPO, 'dist', 'loader.cjs'), join(dir, 'loader.cjs'));
   const script = join(dir, 'vif-nat-dns');
-  writeFileSync(script, `#!/usr/bin/env node\nconst path = require('path');\nrequire(path.join(__dirname, 'loader.cjs')).runCached(path.join(__dirname, 'vif-nat-dns.cjs'), path.join(__dirname, 'vif-nat-dns.cache'));\n`, { mode: 0o755 });
+  // pinned to this Node, as `vif-nat-dns-admin install` pins the hook it installs
+  writeFileSync(script, `#!${process.execPath}\nconst path = require('path');\nrequire(path.join(__dirname, 'loader.cjs')).runCached(path.join(__dirname, 'vif-nat-dns.cjs'), path.join(__dirname, 'vif-nat-dns.cache'));\n`, { mode: 0o755 });
   return script;
 }

@@ -5,7 +5,7 @@
 import { cpus, release, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, REPO } from '../test/harness/sandbox';
+import { HOOK, Sandbox, REPO } from '../test/harness/sandbox';
 import { missingRequirements } from '../test/harness/requirements';
 import { run } from '../test/harness/processes';
 import { testMac } from '../test/harness/xen-domain';
@@ -48,9 +48,12 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
   const vif = guest.vifs[0]!;
   const execaHook = await buildExecaHook(join(scratch, 'execa-hook'));
   // each measured command runs under a script that reports its CPU (bash's `times`: user+sys of it and its children)
-  const timed = { hook: cpuTimedScript(scratch, 'hook', box.hookPath), execa: cpuTimedScript(scratch, 'execa', execaHook), bare: cpuTimedScript(scratch, 'bare') };
-  const wall = { on: [] as number[], off: [] as number[], bare: [] as number[], execa: [] as number[] };
-  const cpu = { on: [] as number[], off: [] as number[], bare: [] as number[], execa: [] as number[] };
+  const timed = {
+    hook: cpuTimedScript(scratch, 'hook', box.hookPath), execa: cpuTimedScript(scratch, 'execa', execaHook), bare: cpuTimedScript(scratch, 'bare'),
+    checkout: cpuTimedScript(scratch, 'checkout', HOOK),
+  };
+  const wall = { on: [] as number[], off: [] as number[], bare: [] as number[], execa: [] as number[], checkout: [] as number[] };
+  const cpu = { on: [] as number[], off: [] as number[], bare: [] as number[], execa: [] as number[], checkout: [] as number[] };
   const rss: number[] = [];
   const phases = new Map<string, number[]>();
   const cpuPhases = new Map<string, number[]>();
@@ -72,12 +75,14 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
     const bare = await bareNode(box, timed.bare);
     const execa = await hook('online', {}, timed.execa);
     await hook('offline'); // after the execa online, outside its measurement
+    const checkout = await hook('online', {}, timed.checkout);
+    await hook('offline');
     // the phases from an online of its own: at LOG_LEVEL=debug the hook reads its CPU clock at every mark (~0.5 ms), which
     // the measured onlines, at the default level as on a host, do not pay
     const traced = await hook('online', { VIF_NAT_DNS_LOG_LEVEL: 'debug' });
     await hook('offline');
     if (!measured) continue;
-    for (const [key, result] of [['on', up], ['off', down], ['bare', bare], ['execa', execa]] as const) {
+    for (const [key, result] of [['on', up], ['off', down], ['bare', bare], ['execa', execa], ['checkout', checkout]] as const) {
       wall[key].push(result.ms);
       cpu[key].push(result.cpuMs);
     }
@@ -87,6 +92,7 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
     for (const [phase, ms] of hookCpuPhases(traced.stderr)) cpuPhases.set(phase, [...(cpuPhases.get(phase) ?? []), ms]);
   }
   await box.destroyGuest(guest);
+  if (process.env.BENCH_RAW) for (const [k, v] of Object.entries(cpu)) process.stderr.write(`${k}: ${[...v].sort((a, b) => a - b).join(" ")}\n`);
   const ratio = (key: keyof typeof cpu) => `**${(median(cpu[key]) / median(cpu.bare)).toFixed(2)}** (mean ${(mean(cpu[key]) / mean(cpu.bare)).toFixed(2)})`;
   const row = (what: string, key: keyof typeof cpu) =>
     `| ${what} | ${fmt(median(cpu[key]))} (mean ${fmt(mean(cpu[key]))}) | ${key === 'bare' ? '1.00' : ratio(key)} | ${fmt(median(wall[key]))} | ${fmt(percentile(wall[key], 90))} |`;
@@ -98,8 +104,11 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
   say(row('vif-nat-dns online', 'on'));
   say(row('vif-nat-dns offline', 'off'));
   say(row('online, hook built with execa as its runner (A/B)', 'execa'));
+  say(row('online, run as the checkout\'s `hooks/vif-nat-dns` (`#!/usr/bin/env node`, beside package.json)', 'checkout'));
   say('');
   say(`${RUNS} runs of each, interleaved, after 3 warm-up rounds; each a fresh process started through nsenter exactly as the tests run the hook, clean environment (no NODE_EXTRA_CA_CERTS). ` +
+    'The hook is the one `vif-nat-dns-admin install` installs (here into dom0\'s /run, by this Node): its interpreter pinned to this Node\'s path, its code cache in its cache directory, as on a dom0; ' +
+    'the checkout\'s own `hooks/vif-nat-dns` (same bundle) also pays /usr/bin/env\'s exec and Node\'s package.json lookup for an extensionless script. ' +
     'CPU is per run: user+sys of the command and every process it waited for (ip, iptables-restore), from wait4 (bash `times` in a wrapper that runs the command; neither nsenter nor bash counted). ' +
     `Runner A/B: the same hook source built with execa running ip/iptables (HOOK_RUNNER="execa") costs ${fmt(median(cpu.execa) - median(cpu.on))} more CPU per online (medians) than with node:child_process's spawnSync, so the hook uses spawnSync and its bundle no longer contains execa; the admin CLI keeps execa.`);
   say('');
@@ -197,7 +206,8 @@ async function main(): Promise<number> {
   say('');
   say(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Linux ${release()}, Node ${process.version}. Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.`);
   say('');
-  const box = await Sandbox.create({ etcSize: '128m' });
+  // the hook, network-nat-dns and the admin CLI as `vif-nat-dns-admin install` installs them, pinned to this Node
+  const box = await Sandbox.create({ etcSize: '128m', runtime: { name: `Node ${process.version}`, node: process.execPath } });
   try {
     await box.startDnsmasq();
     // as the host's boot does (systemd unit, or xend's network-script): forwarding, MASQUERADE, the guests' firewall chains

@@ -17,26 +17,51 @@ export function childrenCpuMs(): number {
 
 const CPU_MARK = 'vnd-bench-cpu';
 
+/** The wrapper: a child subreaper (prctl PR_SET_CHILD_SUBREAPER), so a process the command left behind is reaped, and counted, by it. */
+const SUBREAPER = `import ctypes, os, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+command = sys.argv[1:]
+started = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    os.execvp(command[0], command)
+total, code, wall = 0.0, 1, 0.0
+while True:
+    try:
+        reaped, status, usage = os.wait4(-1, 0)
+    except ChildProcessError:
+        break
+    total += usage.ru_utime + usage.ru_stime
+    if reaped == pid:
+        code = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - started
+sys.stderr.write("${CPU_MARK} %.3f %.3f\\n" % (total * 1000, wall * 1000))
+sys.exit(code if code >= 0 else 128 - code)
+`;
+
 /**
  * A script that runs `target` (or, without one, its arguments) and reports, at the end of its stderr, the CPU that command
- * used: bash's `times` for its waited-for children (user and sys, ms resolution, from wait4's rusage), so the hook and the
- * ip/iptables it ran are counted, per run, and nothing else (not nsenter, not bash itself).
+ * used: user+sys of it and of every process it started (ip, iptables-restore, and a logger(1) it did not wait for: the
+ * wrapper is their subreaper), from wait4, per run; the wrapper's own CPU (python) is not counted, nor nsenter's.
  */
 export function cpuTimedScript(dir: string, name: string, target?: string): string {
   mkdirSync(dir, { recursive: true });
+  const wrapper = join(dir, 'subreaper.py');
+  writeFileSync(wrapper, SUBREAPER);
   const script = join(dir, `timed-${name}`);
   const command = target === undefined ? '"$@"' : `${JSON.stringify(target)} "$@"`;
-  writeFileSync(script, ['#!/bin/bash', command, 'status=$?', `printf '${CPU_MARK} ' >&2`, 'times >&2', 'exit $status', ''].join('\n'), { mode: 0o755 });
+  writeFileSync(script, ['#!/bin/sh', `exec /usr/bin/python3 ${JSON.stringify(wrapper)} ${command}`, ''].join('\n'), { mode: 0o755 });
   return script;
 }
 
-/** The CPU (ms, user+sys) a cpuTimedScript's command used, from its stderr; and that stderr without the report. */
-export function timedCpu(stderr: string): { cpuMs: number; stderr: string } {
-  // `times` prints the shell's own user and sys times, then its children's: "0m0.001s 0m0.000s\n0m0.052s 0m0.017s"
-  const match = new RegExp(`${CPU_MARK} \\S+ \\S+\\n(\\d+)m([\\d.]+)s (\\d+)m([\\d.]+)s\\s*$`).exec(stderr);
+/**
+ * The CPU (ms, user+sys) a cpuTimedScript's command used and its wall time (start to exit, measured by the wrapper: not
+ * the wrapper's own start), from its stderr; and that stderr without the report.
+ */
+export function timedCpu(stderr: string): { cpuMs: number; wallMs: number; stderr: string } {
+  const match = new RegExp(`${CPU_MARK} ([\\d.]+) ([\\d.]+)\\n$`).exec(stderr);
   if (!match) throw new Error(`no CPU report at the end of the timed command's stderr: ${stderr.slice(-300)}`);
-  const [userMin, userS, sysMin, sysS] = match.slice(1).map(Number) as [number, number, number, number];
-  return { cpuMs: (userMin * 60 + userS + sysMin * 60 + sysS) * 1000, stderr: stderr.slice(0, match.index) };
+  return { cpuMs: Number(match[1]), wallMs: Number(match[2]), stderr: stderr.slice(0, match.index) };
 }
 
 /**

@@ -8,6 +8,15 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const median = (values: readonly number[]) => percentile(values, 50);
 
+/**
+ * The median of a[i] / b[i]: each round's a and b ran back to back, so a drift of the machine's speed between rounds
+ * (seen here: a bare start at 22 ms in one minute, 36 ms in the next) cancels out of each ratio.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new Error(`paired samples of different lengths: ${a.length} and ${b.length}`);
+  return median(a.map((value, i) => value / b[i]!));
+}
+
 export function fmt(ms: number): string {
   return Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a';
 }

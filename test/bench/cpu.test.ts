@@ -1,4 +1,4 @@
-// The benchmark's per-run CPU report: what the timed script measures, that it keeps the command's exit status and stderr.
+// The benchmark's per-run CPU report: what the timed script measures (orphans included), that it keeps the command's exit status and stderr.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,18 @@ describe('cpuTimedScript', () => {
     expect(light).toBeLessThan(50);
     expect(heavy).toBeGreaterThanOrEqual(200);
     expect(heavy).toBeLessThan(1000);
+    const sleeper = timedCpu((await run(script, ['/bin/sleep', '0.2'])).stderr);
+    expect(sleeper.wallMs).toBeGreaterThanOrEqual(190); // the command's wall time, not the wrapper's start
+    expect(sleeper.wallMs).toBeLessThan(1000);
+    expect(sleeper.cpuMs).toBeLessThan(50);
+  });
+
+  it('counts a process the command left behind (as the hook leaves logger(1) running): the wrapper is its subreaper', async () => {
+    const script = cpuTimedScript(dir, 'orphans');
+    const [, , burner] = burn(200);
+    const result = await run(script, ['/bin/sh', '-c', `(${burner} &); exit 0`]);
+    expect(result.code).toBe(0);
+    expect(timedCpu(result.stderr).cpuMs).toBeGreaterThanOrEqual(200);
   });
 
   it('runs its fixed target with the arguments, keeps its exit status, and hands back its stderr without the report', async () => {

@@ -2,16 +2,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../harness/sandbox';
-import { daemon, type Daemon } from '../harness/processes';
-
-const RECEIVER = `
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print("listening", flush=True)
-while True:
-    print(s.recv(65536).decode("utf-8", "replace"), flush=True)
-`;
+import type { Daemon } from '../harness/processes';
+import { startSyslogSink } from '../harness/syslog-sinks';
 
 let box: Sandbox;
 let syslogd: Daemon;
@@ -19,8 +11,7 @@ let socketPath: string;
 beforeAll(async () => {
   box = await Sandbox.create();
   socketPath = join(box.dir, 'log.sock');
-  syslogd = daemon('python3', ['-c', RECEIVER, socketPath]);
-  await syslogd.waitFor(/listening/);
+  syslogd = await startSyslogSink(socketPath);
 });
 afterAll(async () => { await syslogd?.stop(); await box?.destroy(); });
 

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { HOOK, Sandbox, REPO } from '../test/harness/sandbox';
 import { missingRequirements } from '../test/harness/requirements';
 import { startSyslogSink } from '../test/harness/syslog-sinks';
-import type { Daemon } from '../test/harness/processes';
-import { run } from '../test/harness/processes';
+import { run, type Daemon } from '../test/harness/processes';
 import { testMac } from '../test/harness/xen-domain';
 import { fmt, hookCpuPhases, hookPhases, hookTimings, median, pairedRatio, percentile } from './stats';
 import { efficiency, quiesce, runStorm, stormRow, STORM_HEADER, type StormFigures } from './storms';
@@ -53,7 +52,7 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
   const guest = await box.addGuest(nextDomid++, 'latency', [testMac(1, 1)], { headless: true });
   const vif = guest.vifs[0]!;
   const execaHook = await buildExecaHook(join(scratch, 'execa-hook'));
-  // each measured command runs under a script that reports its CPU (bash's `times`: user+sys of it and its children)
+  // each measured command runs under a wrapper that reports its CPU: user+sys of it and of every process it started, orphans included
   const timed = {
     hook: cpuTimedScript(scratch, 'hook', box.hookPath), execa: cpuTimedScript(scratch, 'execa', execaHook), bare: cpuTimedScript(scratch, 'bare'),
     checkout: cpuTimedScript(scratch, 'checkout', HOOK),

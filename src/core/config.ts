@@ -84,7 +84,7 @@ export interface PoolConfig {
   readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string }; // file paths
   readonly timeoutMs: number; // one request to the cluster, over all endpoints
   readonly leaseTtlS: number; // a dead host's bindings expire after this long
-  readonly resyncS: number; // the watcher's full pass without a change: catches up what a hook could not register
+  readonly resyncS: number; // the watcher's full pass without a change: catches up what a hook could not do in the registry
 }
 
 /** Parse `KEY=VALUE` lines; `#` comments and blank lines ignored; values may be "quoted". Never evaluated. */

@@ -36,7 +36,12 @@ export async function watchPool(deps: SyncDeps, log: Logger, signal: AbortSignal
   const { registry } = deps;
   const { client, pool } = registry;
   const state = stateLogger(log);
-  const sleep = (ms: number) => new Promise<void>((resolve) => { const t = setTimeout(resolve, ms); signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true }); });
+  // each sleep takes its listener off the watcher's signal when it ends: the debounce and the full pass sleep for ever
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
   let lease: string | undefined;
 
   /** Read, adopt or renew the lease, apply; returns the revision the pass saw. */
@@ -90,7 +95,6 @@ export async function watchPool(deps: SyncDeps, log: Logger, signal: AbortSignal
         };
         resync = schedule;
         await client.watch(pool.prefix, revision + 1, schedule, round.signal);
-        resync = () => {};
         await running;
         if (!signal.aborted && !round.signal.aborted) throw new Error('the watch stream ended');
       } catch (err) {

@@ -215,4 +215,8 @@ describe('a pool of three dom0s', () => {
       expect(new Set(names(hosts))).toEqual(new Set(list.map((row) => row.hostname)));
     }
   }, 60_000); // its waits alone may take 30 s on a loaded machine
+
+  it('the watchers ran through all of it without a warning from Node (each pass takes its listeners away)', () => {
+    for (const watcher of pool.watchers.values()) expect(watcher.output()).not.toMatch(/MaxListenersExceededWarning|\(node:\d+\) \w*Warning/);
+  });
 });

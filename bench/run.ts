@@ -205,7 +205,8 @@ async function scale(box: Sandbox): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const problems = missingRequirements(REPO);
+  // python3: §1's CPU wrapper (a child subreaper); logger: the hook's syslog line, as on a dom0
+  const problems = missingRequirements(REPO, [['python3', 'python3'], ['logger', 'bsdutils']]);
   if (problems.length) {
     process.stderr.write(`The benchmark cannot run here:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     return 1;

@@ -13,6 +13,11 @@ describe('missingRequirements', () => {
     expect(problems).toContain('npm ci && npm run build');
   });
 
+  it('adds what the caller needs (the benchmark: python3 for its CPU wrapper) to the same apt-get line', () => {
+    process.env.PATH = '/nonexistent';
+    expect(missingRequirements('/nonexistent-checkout', [['python3', 'python3']]).join('\n')).toMatch(/missing .*python3: apt-get install -y .*dnsutils.* python3/);
+  });
+
   it('finds nothing missing on a machine set up by the README', () => {
     if (process.getuid?.() !== 0) return;
     expect(missingRequirements(`${__dirname}/../..`)).toEqual([]);

@@ -14,11 +14,11 @@ function onPath(command: string): boolean {
   });
 }
 
-/** Problems as lines an administrator can act on; empty when the sandbox can run. */
-export function missingRequirements(repo: string): string[] {
+/** Problems as lines an administrator can act on; empty when the sandbox can run (with `extra`: and what the caller needs). */
+export function missingRequirements(repo: string, extra: ReadonlyArray<[command: string, debianPackage: string]> = []): string[] {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push('run as root: network and mount namespaces need it (sudo npm run demo)');
-  const missing = NEEDS.filter(([command]) => !onPath(command));
+  const missing = [...NEEDS, ...extra].filter(([command]) => !onPath(command));
   if (missing.length > 0) {
     const packages = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
     problems.push(`missing ${missing.map(([c]) => c).join(', ')}: apt-get install -y ${packages}`);

@@ -14,7 +14,7 @@ import { childExec } from '../edges/child-exec';
 import { online } from './online';
 import { offline } from './offline';
 import { phaseTimer, uptimeMs, type HookDeps } from './deps';
-import { EVENT_HANDLED } from './cached-loader';
+import { EVENT_HANDLED, type EventRole } from './cached-loader';
 import { createAddressStore } from '../pool/create-address-store';
 import { slowEventWarning } from './slow-event';
 
@@ -84,7 +84,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     log.debug(`phases (ms): ${timer.summary()}; maxrss ${process.resourceUsage().maxRSS} KiB`);
     log.debug(`cpu phases (ms): ${timer.cpuSummary()}; this process only, not its children`);
-    (globalThis as Record<symbol, unknown>)[EVENT_HANDLED] = true; // tells the loader its code cache is worth writing
+    // tells the loader its code cache is worth writing, and which part of a batch this run compiled
+    (globalThis as Record<symbol, unknown>)[EVENT_HANDLED] = (stats.batches > 0 ? 'applied' : 'waited') satisfies EventRole;
     return 0;
   } catch (err) {
     log.error(`${event.command} ${event.device} failed: ${describeError(err)}`);

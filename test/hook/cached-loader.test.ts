@@ -10,8 +10,8 @@ let dir: string;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vnd-cache-'));
-  // a stand-in bundle: says it ran, and marks the event handled when asked to
-  writeFileSync(join(dir, 'bundle.cjs'), "#!/usr/bin/env node\nconsole.log('ran ' + __filename.length);\nif (process.env.HANDLED) globalThis[Symbol.for('vif-nat-dns.event-handled')] = true;\n");
+  // a stand-in bundle: says it ran, and marks the event handled (with the part it played: applied, waited) when asked to
+  writeFileSync(join(dir, 'bundle.cjs'), "#!/usr/bin/env node\nconsole.log('ran ' + __filename.length);\nif (process.env.HANDLED) globalThis[Symbol.for('vif-nat-dns.event-handled')] = process.env.HANDLED;\n");
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -26,39 +26,55 @@ describe('cached loader (needs npm run build)', () => {
   it('writes the cache only after a handled event, then uses it', () => {
     expect(load().status).toBe('miss');
     expect(existsSync(join(dir, 'c', 'bundle.cache'))).toBe(false);
-    expect(load({ HANDLED: '1' }).status).toBe('miss');
+    expect(load({ HANDLED: 'applied' }).status).toBe('miss');
     expect(existsSync(join(dir, 'c', 'bundle.cache'))).toBe(true);
     const hit = load();
     expect(hit.status).toBe('hit');
     expect(hit.out).toContain('ran ');
   });
 
+  it('a cache a waiting hook wrote is completed once by a hook that applied a batch; a complete one is left alone', () => {
+    const cache = join(dir, 'c', 'bundle.cache');
+    const parts = () => /code cache 2 (?:\S+ ){4}(\S*)\n/.exec(readFileSync(cache, 'latin1'))?.[1];
+    expect(load({ HANDLED: 'waited' }).status).toBe('miss');
+    expect(parts()).toBe('waited');
+    expect(load({ HANDLED: 'waited' }).status).toBe('hit');
+    const before = readFileSync(cache);
+    expect(load({ HANDLED: 'waited' }).status).toBe('hit'); // nothing new: not rewritten
+    expect(readFileSync(cache).equals(before)).toBe(true);
+    expect(load({ HANDLED: 'applied' }).status).toBe('hit');
+    expect(parts()).toBe('applied,waited'); // what it deserialised and what it compiled
+    const complete = readFileSync(cache);
+    for (const part of ['applied', 'waited']) expect(load({ HANDLED: part }).status).toBe('hit');
+    expect(readFileSync(cache).equals(complete)).toBe(true);
+  });
+
   it('a corrupt cache is rejected, the bundle still runs, and the cache is rewritten', () => {
-    load({ HANDLED: '1' });
+    load({ HANDLED: 'applied' });
     const cache = readFileSync(join(dir, 'c', 'bundle.cache'));
     const header = cache.subarray(0, cache.indexOf(10) + 1); // the bundle's identity line stays, V8's data is garbage
     writeFileSync(join(dir, 'c', 'bundle.cache'), Buffer.concat([header, Buffer.from('garbage')]));
-    const rejected = load({ HANDLED: '1' });
+    const rejected = load({ HANDLED: 'applied' });
     expect(rejected.status).toBe('rejected');
     expect(rejected.out).toContain('ran ');
     expect(load().status).toBe('hit');
   });
 
   it('a rebuilt bundle of the same length never runs with the old cache (V8 checks only the length)', () => {
-    load({ HANDLED: '1' });
+    load({ HANDLED: 'applied' });
     expect(load().status).toBe('hit');
     const bundle = join(dir, 'bundle.cjs');
     const rebuilt = readFileSync(bundle, 'utf8').replace("'ran '", "'new '");
     writeFileSync(`${bundle}.new`, rebuilt);
     renameSync(`${bundle}.new`, bundle); // as install and esbuild replace it
-    const stale = load({ HANDLED: '1' });
+    const stale = load({ HANDLED: 'applied' });
     expect(stale.status).toBe('stale');
     expect(stale.out).toContain('new ');
     expect(load().out).toContain('new ');
   });
 
   it('a cache others could have written is not used', () => {
-    load({ HANDLED: '1' });
+    load({ HANDLED: 'applied' });
     chmodSync(join(dir, 'c', 'bundle.cache'), 0o666);
     expect(load().status).toBe('untrusted');
   });
@@ -79,10 +95,10 @@ describe('cached loader (needs npm run build)', () => {
   });
 
   it('an offline\'s cache is kept apart from an online\'s: neither event runs with what the other compiled', () => {
-    expect(load({ HANDLED: '1' }, 'offline').status).toBe('miss');
+    expect(load({ HANDLED: 'applied' }, 'offline').status).toBe('miss');
     expect(existsSync(join(dir, 'c', 'bundle.cache.down'))).toBe(true);
     expect(existsSync(join(dir, 'c', 'bundle.cache'))).toBe(false);
-    expect(load({ HANDLED: '1' }, 'online').status).toBe('miss');
+    expect(load({ HANDLED: 'applied' }, 'online').status).toBe('miss');
     expect(load({}, 'online').status).toBe('hit');
     expect(load({}, 'add').status).toBe('hit');
     expect(load({}, 'remove').status).toBe('hit');

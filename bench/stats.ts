@@ -17,6 +17,31 @@ export function pairedRatio(a: readonly number[], b: readonly number[]): number 
   return median(a.map((value, i) => value / b[i]!));
 }
 
+/**
+ * A distribution-free 95% interval for the median (order statistics, normal approximation to the binomial): the
+ * ranks n/2 ∓ 1.96·√n/2 of the sorted values. How far the median itself could be from what more rounds would give.
+ */
+export function medianInterval(values: readonly number[]): { low: number; high: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const spread = (1.96 * Math.sqrt(n)) / 2;
+  const low = Math.max(1, Math.floor(n / 2 - spread));
+  const high = Math.min(n, Math.ceil(1 + n / 2 + spread));
+  return n === 0 ? { low: NaN, high: NaN } : { low: sorted[low - 1]!, high: sorted[high - 1]! };
+}
+
+/** pairedRatio with its median's 95% interval. */
+export function pairedRatioInterval(a: readonly number[], b: readonly number[]): { ratio: number; low: number; high: number } {
+  const ratio = pairedRatio(a, b);
+  return { ratio, ...medianInterval(a.map((value, i) => value / b[i]!)) };
+}
+
+/** Whether one run's interval settles a goal of "at most `limit`". */
+export function verdict(interval: { low: number; high: number }, limit: number): 'met' | 'not met' | 'not decided by this run' {
+  if (interval.high <= limit) return 'met';
+  return interval.low > limit ? 'not met' : 'not decided by this run';
+}
+
 export function fmt(ms: number): string {
   return Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a';
 }

@@ -1,6 +1,6 @@
 // The benchmark's small statistics: percentiles, and the paired ratio that a drifting machine speed cancels out of.
 import { describe, expect, it } from 'vitest';
-import { median, pairedRatio, percentile } from '../../bench/stats';
+import { median, medianInterval, pairedRatio, pairedRatioInterval, percentile, verdict } from '../../bench/stats';
 
 describe('percentile and median', () => {
   it.each([
@@ -25,5 +25,37 @@ describe('pairedRatio', () => {
 
   it('refuses samples that are not pairs', () => {
     expect(() => pairedRatio([1, 2], [1])).toThrow(/different lengths/);
+  });
+});
+
+describe('medianInterval', () => {
+  const ranks = (n: number) => Array.from({ length: n }, (_, i) => n - i); // n..1, unsorted on purpose
+  it.each([
+    // n, 1-based ranks of the interval: n/2 -+ 1.96*sqrt(n)/2 (floor, ceil of 1 + ...)
+    [60, 22, 39],
+    [10, 1, 10],
+    [100, 40, 61],
+    [1, 1, 1],
+  ])('%i values -> ranks %i..%i', (n, low, high) => {
+    expect(medianInterval(ranks(n))).toEqual({ low, high });
+  });
+
+  it('is empty for no values', () => {
+    expect(medianInterval([])).toEqual({ low: NaN, high: NaN });
+  });
+
+  it('narrows as the rounds agree: identical ratios give a point', () => {
+    expect(pairedRatioInterval([4, 6, 8, 10], [2, 3, 4, 5])).toEqual({ ratio: 2, low: 2, high: 2 });
+  });
+});
+
+describe('verdict', () => {
+  it.each([
+    [{ low: 1.8, high: 1.95 }, 'met'],
+    [{ low: 1.9, high: 2 }, 'met'],
+    [{ low: 1.95, high: 2.05 }, 'not decided by this run'],
+    [{ low: 2.01, high: 2.2 }, 'not met'],
+  ])('%j against 2 -> %s', (interval, expected) => {
+    expect(verdict(interval, 2)).toBe(expected);
   });
 });

@@ -120,7 +120,7 @@ async function perEvent(box: Sandbox): Promise<EventCost> {
   say(row('online, run as the checkout\'s `hooks/vif-nat-dns` (`#!/usr/bin/env node`, beside package.json)', 'checkout'));
   say(row('online with `SYSLOG=no` (its line on stderr only: no logger(1))', 'quiet'));
   say('');
-  say(`Goal: an online's CPU at most 2× a bare Node start: **${verdict(onlineRatio, ONLINE_CPU_GOAL)}** (the median of the rounds' ratios, ${onlineRatio.ratio.toFixed(2)}, is known to [${onlineRatio.low.toFixed(2)}, ${onlineRatio.high.toFixed(2)}]: ` +
+  say(`Goal: an online's CPU at most 2× a bare Node start: **${verdict(onlineRatio, ONLINE_CPU_GOAL)}** (the median of the rounds' ratios, ${onlineRatio.ratio.toFixed(2)}, lies with 95% confidence in [${onlineRatio.low.toFixed(2)}, ${onlineRatio.high.toFixed(2)}]: ` +
     'met if all of that interval is at most 2, not met if all of it is above; the interval is distribution-free, from the ranks n/2 ∓ 1.96·√n/2 of the sorted ratios).');
   say('');
   say(`${EVENT_RUNS} rounds, each running every row once, back to back, after 3 warm-up rounds; each a fresh process started through nsenter exactly as the tests run the hook, clean environment (no NODE_EXTRA_CA_CERTS). ` +

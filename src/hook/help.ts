@@ -17,7 +17,7 @@ online: hostname from the domain name (2nd vif: <name>-2 ...), address from /etc
   machine number (10.<machine>.<y>, dom0 side y|128), "MAC IP" in /etc/ethers, SIGHUP dnsmasq, anti-spoofing
   chain VND-SRC-<vif> (raw), address + host route + device group + proxy ARP on the vif (no IPv6), IPv4
   forwarding, MASQUERADE, the shared chains VND-FORWARD/VND-INPUT if missing; writes hotplug-status=connected.
-offline: removes the route, address, device group, the vif's anti-spoofing chain and /etc/ethers line;
+offline: takes the vif down; removes its route, address, device group, anti-spoofing chain and /etc/ethers line;
   /etc/hosts keeps the name's address.
 
 Exit status: 0 success (and always for offline/remove); 1 failure (hotplug-error and hotplug-status=error

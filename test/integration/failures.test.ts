@@ -109,4 +109,25 @@ describe('a lock that is never released', () => {
     expect(offline.stderr).toMatch(/updating \/etc\/ethers: gave up waiting/);
     await box.inDom0(['rmdir', '/run/vif-nat-dns.lock']);
   });
+
+  it('an offline that cannot update the files still takes the vif down and out of the guests\' group before its chain goes', async () => {
+    const guest = await box.addGuest(61, 'stuck-offline', ['00:16:3e:00:61:01']);
+    const link = async () => (await box.inDom0(['ip', '-N', '-o', 'link', 'show', 'dev', 'vif61.0'])).stdout;
+    expect((await box.runHook(guest.vifs[0]!, 'online')).code).toBe(0);
+    expect(await link()).toMatch(/[<,]UP[,>]/);
+    expect(await link()).not.toContain(' group 0 ');
+    await box.inDom0(['sh', '-c', 'mkdir /run/vif-nat-dns.lock && touch -d "+1 hour" /run/vif-nat-dns.lock']);
+    try {
+      const offline = await box.runHook(guest.vifs[0]!, 'offline', { VIF_NAT_DNS_LOCK_WAIT_MS: '1500' });
+      expect(offline.code).toBe(0);
+      expect(offline.stderr).toMatch(/updating \/etc\/ethers: gave up waiting/);
+      // its anti-spoofing chain is gone: up and in the group, the forwarding chain would trust whatever it sends
+      expect((await box.inDom0(['iptables-save', '-t', 'raw'])).stdout).not.toContain('vif61.0');
+      expect(await link()).not.toMatch(/[<,]UP[,>]/);
+      expect(await link()).toContain(' group 0 ');
+      expect((await box.inDom0(['ip', '-4', 'route', 'show', 'dev', 'vif61.0'])).stdout).toBe('');
+    } finally {
+      await box.inDom0(['rmdir', '/run/vif-nat-dns.lock']);
+    }
+  });
 });

@@ -13,8 +13,12 @@ export const median = (values: readonly number[]) => percentile(values, 50);
  * (seen here: a bare start at 22 ms in one minute, 36 ms in the next) cancels out of each ratio.
  */
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(roundRatios(a, b));
+}
+
+function roundRatios(a: readonly number[], b: readonly number[]): number[] {
   if (a.length !== b.length) throw new Error(`paired samples of different lengths: ${a.length} and ${b.length}`);
-  return median(a.map((value, i) => value / b[i]!));
+  return a.map((value, i) => value / b[i]!);
 }
 
 /**
@@ -32,8 +36,8 @@ export function medianInterval(values: readonly number[]): { low: number; high: 
 
 /** pairedRatio with its median's 95% interval. */
 export function pairedRatioInterval(a: readonly number[], b: readonly number[]): { ratio: number; low: number; high: number } {
-  const ratio = pairedRatio(a, b);
-  return { ratio, ...medianInterval(a.map((value, i) => value / b[i]!)) };
+  const ratios = roundRatios(a, b);
+  return { ratio: median(ratios), ...medianInterval(ratios) };
 }
 
 /** Whether one run's interval settles a goal of "at most `limit`". */

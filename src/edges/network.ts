@@ -22,10 +22,11 @@ export interface NetworkOps {
   isConfigured(device: string): Promise<boolean>;
   rename(device: string, newName: string): Promise<void>;
   up(vif: VifAddressing): Promise<void>;
-  /** The device down first (a down link passes nothing, whatever its rules), then its route, address and group go. */
-  down(vif: VifAddressing): Promise<void>;
-  /** An offline that could not tell the vif's addresses: the device down and out of the guests' group all the same. */
-  linkDown(device: string): Promise<void>;
+  /**
+   * The device down first (a down link passes nothing, whatever its rules), then its route and address, when known (an
+   * offline whose files step failed does not know them), and its group go.
+   */
+  down(vif: VifAddressing | Pick<VifAddressing, 'device' | 'group'>): Promise<void>;
   /** The other end of a migration hand-over takes the guest's route: metric 0 on `vif.device`, its hand-over route dropped. */
   takeOverRoute(vif: VifAddressing): Promise<void>;
   /** Make sure one MASQUERADE rule covers `network` out of `uplink`; `serialise` runs the add under the file lock. */
@@ -120,21 +121,21 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
       if (forwarding.trim() !== '1') await sysctl('ip_forward', '1');
     },
     async down(vif) {
-      const metric = vif.metric ? ` metric ${vif.metric}` : '';
+      const addressed = 'vmIp' in vif ? vif : undefined;
+      const metric = addressed?.metric ? ` metric ${addressed.metric}` : '';
       // -force: keep going past what is already gone (offline may run twice). Down first, as Xen's own vif scripts do on
       // offline: the device is on its way out, and once its chain is gone a live link would be checked by nothing
       await exec('ip', ['-force', '-batch', '-'], {
         input: [
           `link set dev ${vif.device} down`,
-          `route del ${vif.vmIp}/32 dev ${vif.device}${metric}`,
-          ...(vif.metric === undefined ? [`route del ${vif.vmIp}/32 dev ${vif.device} metric ${HANDOVER_ROUTE_METRIC}`] : []),
-          `addr del ${vif.dom0Ip}/32 dev ${vif.device}`,
+          ...(addressed ? [
+            `route del ${addressed.vmIp}/32 dev ${vif.device}${metric}`,
+            ...(addressed.metric === undefined ? [`route del ${addressed.vmIp}/32 dev ${vif.device} metric ${HANDOVER_ROUTE_METRIC}`] : []),
+            `addr del ${addressed.dom0Ip}/32 dev ${vif.device}`,
+          ] : []),
           ...(vif.group ? [`link set dev ${vif.device} group 0`] : []),
         ].join('\n') + '\n',
       });
-    },
-    async linkDown(device) {
-      await exec('ip', ['-force', '-batch', '-'], { input: `link set dev ${device} down\nlink set dev ${device} group 0\n` });
     },
     async takeOverRoute(vif) {
       // the hand-over route may already be gone (or never existed: a failed migration hands the route back to the sender)

@@ -58,13 +58,14 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
       return result;
     });
 
-  if (present && plan?.vmIp && plan.dom0Ip) {
-    await attempt(`taking ${device} down and removing its route and address`, () =>
-      net.down({ device, vmIp: plan.vmIp!, dom0Ip: plan.dom0Ip!, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined, group: config.firewall.group }));
-  } else if (present) {
-    // the files step failed (or the device never had a managed address): its chain goes below all the same, so the device
-    // must not stay up in the guests' group, where the forwarding chain trusts it
-    await attempt(`taking ${device} down`, () => net.linkDown(device));
+  // also when the files step failed (or the device never had a managed address): its chain goes below all the same, so
+  // the device must not stay up in the guests' group, where the forwarding chain trusts it
+  if (present) {
+    const addressing = plan?.vmIp && plan.dom0Ip
+      ? { vmIp: plan.vmIp, dom0Ip: plan.dom0Ip, metric: event.typeIf === 'tap' ? config.tapRouteMetric : undefined }
+      : undefined;
+    await attempt(`taking ${device} down${addressing ? ' and removing its route and address' : ''}`, () =>
+      net.down({ device, group: config.firewall.group, ...addressing }));
   }
   // after the device left the guests' group; only this device's chain goes (a migration's other vif keeps its own),
   // beside the steps below

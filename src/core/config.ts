@@ -6,16 +6,14 @@ import { parseIPv4 } from './ipv4';
 
 export const DEFAULT_CONFIG_PATH = '/etc/xen/vif-nat-dns.conf';
 
-/** Written by `network-nat-dns start` ("masquerade <network> <uplink>"): the boot step did the host-wide NAT, hooks need not check it. */
+/**
+ * Written by `network-nat-dns start` ("masquerade <network> <uplink>": the boot step did the host-wide NAT, hooks need not
+ * check it) and by regen-firewall ("firewall ...": the shared chains are in place; see core/antispoof.ts).
+ */
 export const NETWORK_STARTED_MARKER = '/run/vif-nat-dns/network-started';
 
 /** Written by `pool watch` while it runs (its pid), so doctor can tell whether the watcher runs. */
 export const POOL_WATCHER_PID_FILE = '/run/vif-nat-dns/pool-watch.pid';
-
-/** Whether the boot step's marker says the MASQUERADE rule for `network` out of `uplink` was put in place. */
-export function bootStepCovers(marker: string | undefined, network: string, uplink: string): boolean {
-  return marker !== undefined && marker.trim() === `masquerade ${network} ${uplink}`;
-}
 
 export const DEFAULTS = {
   NETWORK: '10.0.0.0/8',
@@ -39,6 +37,7 @@ export const DEFAULTS = {
   ISOLATE: 'no',
   DOM0_SERVICES: '',
   DEVICE_GROUP: '4646',
+  KERNEL_ANTISPOOF: 'yes',
   ETCD_ENDPOINTS: '',
   ETCD_PREFIX: '/vif-nat-dns/',
   POOL_ADDRESS: '',
@@ -73,6 +72,8 @@ export interface Config {
   readonly dhcpRelease: boolean;
   readonly dnsDomain: string;
   readonly firewall: FirewallPolicy;
+  /** Where it can, a vif's sources are checked by the kernel's strict reverse-path filter instead of a chain (core/antispoof.ts). */
+  readonly kernelAntispoof: boolean;
   /** A pool of dom0s sharing one registry in etcd; undefined (ETCD_ENDPOINTS empty): single-host mode. */
   readonly pool: PoolConfig | undefined;
 }
@@ -160,6 +161,7 @@ export function buildConfig(fileValues: Partial<Record<ConfigKey, string>>, env:
       isolate: flag('ISOLATE', get('ISOLATE')),
       dom0Services: parseServices(get('DOM0_SERVICES')),
     },
+    kernelAntispoof: flag('KERNEL_ANTISPOOF', get('KERNEL_ANTISPOOF')),
     pool: poolConfig(get),
   };
 }

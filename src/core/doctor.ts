@@ -1,5 +1,5 @@
 // Doctor's checks as pure functions of what the edges gathered: each finding says what is wrong and how to fix it.
-import { bootStepCovers } from './config';
+import { bootStepCovers } from './antispoof';
 import { parseEthers } from './ethers-file';
 import { parseHosts } from './hosts-file';
 import { parseIPv4 } from './ipv4';

@@ -1,4 +1,4 @@
-// Doctor's firewall checks: shared chains and their jumps, each running vif's anti-spoofing chain, its device group, stale chains.
+// Doctor's firewall checks: shared chains and their jumps, each running vif's anti-spoofing (its chain, or the kernel's reverse-path filter), its device group, stale chains.
 import type { Finding } from './doctor';
 import {
   ANTISPOOF, chainRules, countRule, dispatchRule, jumpRule, sharedChains, vifChain, vifChainDevices, vifRules,
@@ -11,6 +11,12 @@ export interface FirewallInput {
   readonly running: readonly VifBinding[];
   /** Every network device with its group number (`ip -N -o link`). */
   readonly groups: ReadonlyMap<string, number>;
+  /** Running vifs whose sources the kernel's strict reverse-path filter checks now (core/antispoof.ts): no chain needed. */
+  readonly kernelFiltered: ReadonlySet<string>;
+  /** Hooks leave new vifs to the kernel (the marker's kernel-antispoof line): a chain beside it is a leftover. */
+  readonly kernelAllowed: boolean;
+  /** With KERNEL_ANTISPOOF=yes: sysctl configuration lines that keep new vifs from being left to the kernel. */
+  readonly rpFilterOverrides: readonly string[];
 }
 
 const FIX = 'vif-nat-dns-admin regen-firewall';
@@ -46,7 +52,9 @@ export function checkFirewall(input: FirewallInput): Finding[] {
     runningDevices.add(vif.device);
     const rules = chainRules(state, 'raw', vifChain(vif.device));
     const dispatches = countRule(state, 'raw', ANTISPOOF, dispatchRule(vif.device));
-    if (rules === undefined || dispatches === 0) fail(`${vif.device} (${vif.vmIp}) has no anti-spoofing rules: its guest can send from any address`);
+    if (input.kernelFiltered.has(vif.device)) {
+      if (input.kernelAllowed && (rules !== undefined || dispatches > 0)) warn(`${vif.device} is checked by the kernel's reverse-path filter but still has a chain ${vifChain(vif.device)} (left from before): it drops its guest's packets if it names another address`);
+    } else if (rules === undefined || dispatches === 0) fail(`${vif.device} (${vif.vmIp}) has no anti-spoofing rules: its guest can send from any address`);
     else if (!sameRules(rules, vifRules(vif.vmIp))) fail(`${vif.device}'s anti-spoofing rules are stale: they are not the ones for ${vif.vmIp}`);
     if (dispatches > 1) warn(`${vif.device}'s anti-spoofing chain is jumped to ${dispatches} times`);
     const group = input.groups.get(vif.device);
@@ -62,6 +70,11 @@ export function checkFirewall(input: FirewallInput): Finding[] {
     }
   }
 
-  if (problems.length > 0) return problems;
-  return [{ level: 'ok', message: `firewall: ${runningDevices.size} vif(s) anti-spoofed, dom0 closed to guests, forwarding through VND-FORWARD${policy.isolate ? ', guests isolated' : ''}` }];
+  // not a problem (every vif is checked): why the hooks run iptables for each new vif
+  const notes: Finding[] = input.rpFilterOverrides.length === 0 ? [] : [{ level: 'warn',
+    message: `new vifs get chains of their own, not the kernel's check (KERNEL_ANTISPOOF=yes): ${input.rpFilterOverrides.join('; ')} would reset their rp_filter after their online`,
+    fix: 'nothing is unprotected; to save each online its iptables run, remove or narrow that setting, then run network-nat-dns start (or set KERNEL_ANTISPOOF=no)' }];
+  if (problems.length > 0) return [...problems, ...notes];
+  const byKernel = [...runningDevices].filter((device) => input.kernelFiltered.has(device)).length;
+  return [...notes, { level: 'ok', message: `firewall: ${runningDevices.size} vif(s) anti-spoofed${byKernel > 0 ? ` (${byKernel} by the kernel's reverse-path filter, ${runningDevices.size - byKernel} by their chains)` : ''}, dom0 closed to guests, forwarding through VND-FORWARD${policy.isolate ? ', guests isolated' : ''}` }];
 }

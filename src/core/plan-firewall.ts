@@ -161,17 +161,20 @@ export function blindAddVif(policy: FirewallPolicy, vif: VifBinding): AddVifPlan
 }
 
 /**
- * regen-firewall (and network-nat-dns start): the shared chains, every running vif's chain, and no chain left for a
+ * regen-firewall (and network-nat-dns start): the shared chains, a chain for every running vif the kernel does not
+ * filter (`kernelFiltered`: rp_filter=1, see core/antispoof.ts) and none for those it does, and no chain left for a
  * device that no longer exists. Run under the hooks' lock.
  */
-export function planRegenFirewall(state: RuleState, policy: FirewallPolicy, running: readonly VifBinding[], existingDevices: ReadonlySet<string>): FirewallPlan {
+export function planRegenFirewall(state: RuleState, policy: FirewallPolicy, running: readonly VifBinding[], existingDevices: ReadonlySet<string>,
+  kernelFiltered: ReadonlySet<string>): FirewallPlan {
   const batch = new Batch();
   ensureShared(state, policy, batch);
   const seen = new Set<string>();
   for (const vif of running) {
     if (seen.has(vif.device)) continue;
     seen.add(vif.device);
-    addVif(state, vif, batch);
+    if (kernelFiltered.has(vif.device)) removeVif(state, vif.device, batch);
+    else addVif(state, vif, batch);
   }
   for (const device of vifChainDevices(state)) if (!seen.has(device) && !existingDevices.has(device)) removeVif(state, device, batch);
   return batch.plan();

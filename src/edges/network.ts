@@ -1,6 +1,10 @@
-// Routed NAT on a vif: address, host route, device group, proxy ARP, no IPv6, forwarding and one MASQUERADE rule; idempotent, via `ip -batch` and `iptables -w`.
-import { existsSync } from 'node:fs';
-import { readText, writeText } from './fs-text';
+// Routed NAT on a vif: address, host route, device group, proxy ARP, reverse-path filter, no IPv6, forwarding and one MASQUERADE rule; idempotent, via `ip -batch` and `iptables -w`.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { readText, removeIfThere, writeText } from './fs-text';
+import { writeFileAtomicSync } from './atomic-write';
+import { markerWithFirewall } from '../core/antispoof';
+import type { FirewallPolicy } from '../core/firewall-rules';
 import { VifError } from '../core/errors';
 import type { Liveness } from '../core/plan-online';
 import type { Exec } from './exec';
@@ -21,10 +25,14 @@ export interface NetworkOps {
   /** proxy_arp is 0 on a new device and 1 once online configured it: tells a re-run from a first run without a spawn. */
   isConfigured(device: string): Promise<boolean>;
   rename(device: string, newName: string): Promise<void>;
+  /** net.ipv4.conf.<device>.rp_filter (`all` for the host-wide value); undefined when there is no such device. */
+  rpFilter(device: string): Promise<string | undefined>;
+  /** Set it on a managed vif: 1 where the kernel checks its sources, 0 where its chain does (core/antispoof.ts). */
+  setRpFilter(device: string, value: '0' | '1'): Promise<void>;
   up(vif: VifAddressing): Promise<void>;
   /**
    * The device down first (a down link passes nothing, whatever its rules), then its route and address, when known (an
-   * offline whose files step failed does not know them), and its group go.
+   * offline whose files step failed does not know them), its group and its proxy ARP go.
    */
   down(vif: VifAddressing | Pick<VifAddressing, 'device' | 'group'>): Promise<void>;
   /** The other end of a migration hand-over takes the guest's route: metric 0 on `vif.device`, its hand-over route dropped. */
@@ -34,6 +42,8 @@ export interface NetworkOps {
   defaultRouteDevice(): Promise<string | undefined>;
   /** What `network-nat-dns start` recorded at boot (NETWORK_STARTED_MARKER), if it ran. */
   bootMarker(): Promise<string | undefined>;
+  /** Record in that marker that the shared chains are in place for `policy` (undefined: that they are not) and whether new vifs may be left to the kernel. */
+  recordFirewall(policy: FirewallPolicy | undefined, kernel: boolean): Promise<void>;
   /** Every IPv4 address with its device (`ip -4 addr`); an address may be on several devices (a migration hand-over). */
   addresses(): Promise<Array<[device: string, address: string]>>;
   /** Every device with its group number. */
@@ -101,6 +111,10 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
     async rename(device, newName) {
       await exec('ip', ['-batch', '-'], { input: `link set dev ${device} down\nlink set dev ${device} name ${newName}\n`, check: true });
     },
+    async rpFilter(device) {
+      return (await readText(`${procRoot}/sys/net/ipv4/conf/${device}/rp_filter`).catch(() => undefined))?.trim();
+    },
+    setRpFilter: (device, value) => sysctl(`conf/${device}/rp_filter`, value),
     async up(vif) {
       const metric = vif.metric ? ` metric ${vif.metric}` : '';
       await exec('ip', ['-batch', '-'], {
@@ -136,6 +150,8 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
           ...(vif.group ? [`link set dev ${vif.device} group 0`] : []),
         ].join('\n') + '\n',
       });
+      // no longer configured (isConfigured): a later online of this device is a first one again (the device gone: nothing to do)
+      await writeText(`${procRoot}/sys/net/ipv4/conf/${vif.device}/proxy_arp`, '0').catch(() => undefined);
     },
     async takeOverRoute(vif) {
       // the hand-over route may already be gone (or never existed: a failed migration hands the route back to the sender)
@@ -156,6 +172,14 @@ export function createNetworkOps(exec: Exec, procRoot = '/proc'): NetworkOps {
       });
     },
     bootMarker: () => readText(NETWORK_STARTED_MARKER).catch(() => undefined),
+    async recordFirewall(policy, kernel) {
+      const before = await readText(NETWORK_STARTED_MARKER).catch(() => undefined);
+      const after = markerWithFirewall(before, policy, kernel);
+      if (after === (before ?? '')) return;
+      if (after === '') return removeIfThere(NETWORK_STARTED_MARKER);
+      mkdirSync(dirname(NETWORK_STARTED_MARKER), { recursive: true, mode: 0o755 });
+      writeFileAtomicSync(NETWORK_STARTED_MARKER, Buffer.from(after), { mode: 0o644 });
+    },
     async defaultRouteDevice() {
       return parseDefaultRoute(await readText(`${procRoot}/net/route`).catch(() => ''));
     },

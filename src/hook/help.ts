@@ -14,11 +14,14 @@ Environment (set by xl/libxl or xend):
   VIF_NAT_DNS_CONFIG  config file (default /etc/xen/vif-nat-dns.conf); VIF_NAT_DNS_<KEY> overrides a key
 
 online: hostname from the domain name (2nd vif: <name>-2 ...), address from /etc/hosts or the lowest free
-  machine number (10.<machine>.<y>, dom0 side y|128), "MAC IP" in /etc/ethers, SIGHUP dnsmasq, anti-spoofing
-  chain VND-SRC-<vif> (raw), address + host route + device group + proxy ARP on the vif (no IPv6), IPv4
-  forwarding, MASQUERADE, the shared chains VND-FORWARD/VND-INPUT if missing; writes hotplug-status=connected.
-offline: takes the vif down; removes its route, address, device group, anti-spoofing chain and /etc/ethers line;
-  /etc/hosts keeps the name's address.
+  machine number (10.<machine>.<y>, dom0 side y|128), "MAC IP" in /etc/ethers, SIGHUP dnsmasq, anti-spoofing,
+  address + host route + device group + proxy ARP on the vif (no IPv6), IPv4 forwarding, MASQUERADE; writes
+  hotplug-status=connected. Anti-spoofing: after network-nat-dns start (KERNEL_ANTISPOOF=yes), a new PV vif
+  gets rp_filter=1 (the kernel drops sources not routed back through it) and no iptables run; otherwise (an
+  emulated NIC, a migration's receiving vif, all.rp_filter=2, no boot step) its own chain VND-SRC-<vif> (raw)
+  and the shared chains VND-ANTISPOOF/VND-FORWARD/VND-INPUT if missing.
+offline: takes the vif down; removes its route, address, device group, proxy ARP, anti-spoofing chain (if it
+  has one) and /etc/ethers line; /etc/hosts keeps the name's address.
 
 Exit status: 0 success (and always for offline/remove); 1 failure (hotplug-error and hotplug-status=error
 written to xenstore); 2 usage error.

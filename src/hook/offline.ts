@@ -7,6 +7,7 @@ import { normalizeMac } from '../core/mac';
 import { decode } from '../core/scheme';
 import { describeError } from '../core/errors';
 import { routeSuccessor } from '../core/handover';
+import { markerAllowsKernel, RP_FILTER_STRICT } from '../core/antispoof';
 import { readBackend, type BackendInfo } from './backend';
 import type { HookDeps } from './deps';
 import type { UpEvent } from './online';
@@ -37,6 +38,9 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
 
   const device = [event.device, info.vifname].find((name) => name && net.deviceExists(name)) ?? event.device;
   const present = net.deviceExists(device);
+  // rp_filter=1 on the device: online left its sources to the kernel and gave it no chain (core/antispoof.ts); the value is
+  // ours only where the boot step found nothing else that sets it
+  const kernelFiltered = present && config.kernelAntispoof && markerAllowsKernel(await net.bootMarker()) && (await net.rpFilter(device)) === RP_FILTER_STRICT;
   const liveness = (await attempt('listing live vifs', () => net.liveness(device))) ?? { ownDevice: device, devicesByAddress: new Map() };
   const dom0Ips = [...liveness.devicesByAddress].filter(([, holders]) => holders.includes(device)).map(([ip]) => ip);
 
@@ -69,8 +73,8 @@ export async function offline(event: UpEvent, deps: HookDeps): Promise<OfflineOu
   }
   // after the device left the guests' group; only this device's chain goes (a migration's other vif keeps its own),
   // beside the steps below
-  const rulesRemoved = Promise.all([...new Set([device, event.device, info.vifname ?? device])].map((name) =>
-    attempt(`removing ${name}'s anti-spoofing rules`, () => deps.firewall.removeVif(name))));
+  const chained = [...new Set([device, event.device, info.vifname ?? device])].filter((name) => !(kernelFiltered && name === device));
+  const rulesRemoved = Promise.all(chained.map((name) => attempt(`removing ${name}'s anti-spoofing rules`, () => deps.firewall.removeVif(name))));
   // the other end of a migration hand-over (the receiver, or the sender after a failed migration) keeps the guest reachable
   const successor = routeSuccessor(event.typeIf, plan?.otherHolder);
   if (successor && plan?.vmIp && plan.dom0Ip) {

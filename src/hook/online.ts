@@ -4,7 +4,8 @@ import { migrationName } from '../core/hostname';
 import { onlineRouteMetric } from '../core/handover';
 import { parseIPv4 } from '../core/ipv4';
 import { parseGuestMac } from '../core/mac';
-import { bootStepCovers } from '../core/config';
+import { bootStepCovers, markerAllowsKernel, markerCoversFirewall, onlineAntispoofMode, RP_FILTER_OFF, RP_FILTER_STRICT } from '../core/antispoof';
+import { vifChain } from '../core/firewall-rules';
 import { describeError, isVifError, VifError } from '../core/errors';
 import { readBackend } from './backend';
 import { underLock, type HookDeps } from './deps';
@@ -61,17 +62,27 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     const otherHolder = liveness && liveHolder(config.scheme, liveness, parseIPv4(vmIp)!);
     const metric = onlineRouteMetric({ typeIf: event.typeIf, tapRouteMetric: config.tapRouteMetric, role, otherHolder });
     const vif: VifAddressing = { device, vmIp, dom0Ip, metric, group: config.firewall.group };
-    if (!(await net.isConfigured(device))) undo.push(() => net.down(vif));
+    const repeated = await net.isConfigured(device);
+    if (!repeated) undo.push(() => net.down(vif));
     const uplink = event.netdev || config.netdev || (await net.defaultRouteDevice());
-    // the boot step (network-nat-dns start) put it there: no iptables run per guest (doctor says if it was undone). Read
-    // before either step starts: a step that failed while this was read would be a rejection nobody handled (the hook died
-    // without its rollback; seen once commands ran synchronously)
-    const masqueradeToCheck = uplink && !bootStepCovers(await net.bootMarker(), config.scheme.text, uplink);
+    // what the boot step (network-nat-dns start) put in place, hooks do not check per guest (doctor says if it was undone).
+    // Read before either step starts: a step that failed while this was read would be a rejection nobody handled (the hook
+    // died without its rollback; seen once commands ran synchronously)
+    const marker = await net.bootMarker();
+    const masqueradeToCheck = uplink && !bootStepCovers(marker, config.scheme.text, uplink);
+    const mode = onlineAntispoofMode({
+      allowed: config.kernelAntispoof, typeIf: event.typeIf, repeated, behindOtherVif: role === 'incoming' && otherHolder !== undefined,
+      allRpFilter: await net.rpFilter('all'), firewallInPlace: markerCoversFirewall(marker, config.firewall) && markerAllowsKernel(marker),
+    });
     // anti-spoofing is in place before the device joins the guests' group; both are independent of the shared MASQUERADE check
+    const antispoof = mode === 'kernel'
+      ? net.setRpFilter(device, RP_FILTER_STRICT)
+      : net.setRpFilter(device, RP_FILTER_OFF).then(() => deps.firewall.addVif({ device, vmIp }, underLock(files))).then((rules) => { undo.push(rules.undo); });
     const [, masquerade] = await Promise.all([
-      deps.firewall.addVif({ device, vmIp }, underLock(files)).then((rules) => { undo.push(rules.undo); deps.mark('firewall'); return net.up(vif); }),
+      antispoof.then(() => { deps.mark('firewall'); return net.up(vif); }),
       masqueradeToCheck ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),
     ]);
+    log.debug(`${device}: anti-spoofing by ${mode === 'kernel' ? 'the kernel\'s reverse-path filter (rp_filter=1)' : `its chain ${vifChain(device)}`}`);
     if (masquerade === 'added') notes.info.push(`MASQUERADE ${config.scheme.text} -> ${uplink} added`);
     if (role === 'incoming' && otherHolder) notes.info.push(`migration: ${vmIp} stays routed through ${otherHolder} until its offline hands it to ${device}`);
     if (!uplink) notes.warn.push('no uplink (netdev empty, no NETDEV, no default route): MASQUERADE not set');

@@ -27,10 +27,12 @@ describe('config', () => {
     expect(parseConfigText(template, 'vif-nat-dns.conf')).toEqual(DEFAULTS);
   });
 
-  it('firewall keys: DOM0_SERVICES, ISOLATE, DEVICE_GROUP', () => {
+  it('firewall keys: DOM0_SERVICES, ISOLATE, DEVICE_GROUP, KERNEL_ANTISPOOF', () => {
     expect(buildConfig({}, {}).firewall).toEqual({ group: 4646, isolate: false, dom0Services: [] });
     const config = buildConfig(parseConfigText('DOM0_SERVICES="tcp/22 udp/123"\nISOLATE=yes\nDEVICE_GROUP=7\n', 'x.conf'), {});
     expect(config.firewall).toEqual({ group: 7, isolate: true, dom0Services: [{ protocol: 'tcp', ports: '22' }, { protocol: 'udp', ports: '123' }] });
+    expect([buildConfig({}, {}).kernelAntispoof, buildConfig({ KERNEL_ANTISPOOF: 'no' }, {}).kernelAntispoof]).toEqual([true, false]);
+    expect(() => buildConfig({}, { VIF_NAT_DNS_KERNEL_ANTISPOOF: 'maybe' })).toThrow(/KERNEL_ANTISPOOF="maybe" is not yes\/no/);
   });
 
   it('file values, then environment overrides', () => {

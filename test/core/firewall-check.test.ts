@@ -41,6 +41,20 @@ describe('doctor: firewall', () => {
     expect(findings.some((f) => f.startsWith('ok'))).toBe(false);
   });
 
+  it('a vif the kernel filters needs no chain; one it still has is named; a vif whose filter is loose needs its chain', () => {
+    const kernelOnly = edit(dropChain(healthyFirewall(), 'raw', 'VND-SRC-vif7.0'), 'raw', 'VND-ANTISPOOF', (r) => { r.shift(); });
+    expect(found({ ...kernelOnly, kernelFiltered: new Set(['vif7.0']) })).toEqual([
+      'ok: firewall: 2 vif(s) anti-spoofed (1 by the kernel\'s reverse-path filter, 1 by their chains), dom0 closed to guests, forwarding through VND-FORWARD']);
+    expect(found({ ...healthyFirewall(), kernelFiltered: new Set(['vif7.0']) })).toEqual([
+      'warn: vif7.0 is checked by the kernel\'s reverse-path filter but still has a chain VND-SRC-vif7.0 (left from before): it drops its guest\'s packets if it names another address']);
+    expect(found(kernelOnly)).toEqual([expect.stringMatching(/^error: vif7.0 \(10.0.1.1\) has no anti-spoofing rules: its guest can send from any address$/)]);
+    // hooks give new vifs chains (a sysctl pattern would reset their rp_filter): a chain beside a strict filter is expected, and why is said
+    const overridden = { ...healthyFirewall(), kernelFiltered: new Set(['vif7.0']), kernelAllowed: false, rpFilterOverrides: ['/usr/lib/sysctl.d/50-default.conf:22: net.ipv4.conf.*.rp_filter = 2'] };
+    expect(found(overridden)).toEqual([
+      'warn: new vifs get chains of their own, not the kernel\'s check (KERNEL_ANTISPOOF=yes): /usr/lib/sysctl.d/50-default.conf:22: net.ipv4.conf.*.rp_filter = 2 would reset their rp_filter after their online',
+      'ok: firewall: 2 vif(s) anti-spoofed (1 by the kernel\'s reverse-path filter, 1 by their chains), dom0 closed to guests, forwarding through VND-FORWARD']);
+  });
+
   it('before the first online (no vif running) missing chains are a warning: the first online creates them', () => {
     const fresh = { ...healthyFirewall(), state: emptyState(), running: [], groups: new Map([['eth0', 0]]) };
     const findings = checkFirewall(fresh);

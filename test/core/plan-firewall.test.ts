@@ -90,7 +90,7 @@ describe('firewall plans', () => {
   });
 
   it('online\'s blind first try adds a new vif exactly as planAddVif would, without a read, once the shared chains are in place', () => {
-    const booted = restore(emptyState(), planRegenFirewall(emptyState(), policy, [], new Set()).batch); // network-nat-dns start
+    const booted = restore(emptyState(), planRegenFirewall(emptyState(), policy, [], new Set(), new Set()).batch); // network-nat-dns start
     const withDb = online(booted, db);
     const blind = blindAddVif(policy, web);
     expect(blind.previous).toBeUndefined();
@@ -102,13 +102,13 @@ describe('firewall plans', () => {
     expect(save(restore(added, planRestoreVif(added, web.device, blind.previous).batch))).toBe(save(withDb));
     // a configuration with ISOLATE and DOM0_SERVICES checks its own wanted rules
     const custom: FirewallPolicy = { group: 7, isolate: true, dom0Services: [{ protocol: 'tcp', ports: '22' }] };
-    const bootedCustom = restore(emptyState(), planRegenFirewall(emptyState(), custom, [], new Set()).batch);
+    const bootedCustom = restore(emptyState(), planRegenFirewall(emptyState(), custom, [], new Set(), new Set()).batch);
     expect(save(restore(bootedCustom, blindAddVif(custom, web).batch))).toBe(save(online(bootedCustom, web, custom)));
     expect(() => restore(bootedCustom, blindAddVif(policy, web).batch)).toThrow(/no such rule/);
   });
 
   it('online\'s blind first try fails whole on anything but a new vif on intact shared chains; the planned online then repairs', () => {
-    const booted = restore(emptyState(), planRegenFirewall(emptyState(), policy, [], new Set()).batch);
+    const booted = restore(emptyState(), planRegenFirewall(emptyState(), policy, [], new Set(), new Set()).batch);
     const broken: Array<[string, (s: ReturnType<typeof emptyState>) => void, RegExp]> = [
       ['a fresh host without the shared chains', (s) => { for (const [t, chains] of emptyState()) s.set(t, chains); }, /no such rule/],
       ['the vif\'s chain already there (online run again)', (s) => { s.get('raw')!.set('VND-SRC-vif7.0', []); }, /chain exists/],
@@ -161,12 +161,26 @@ describe('firewall plans', () => {
   it('regen after a flush puts back the shared chains and every running vif, and drops chains of devices that are gone', () => {
     const running = online(online(online(emptyState(), db), { device: 'vif9.0', vmIp: '10.0.3.1' }));
     const flushed = parseSave(save(running).replace(/^-A (PREROUTING|INPUT|FORWARD|VND-ANTISPOOF) .*\n/gm, ''));
-    const plan = planRegenFirewall(flushed, policy, [web, db], new Set(['vif7.0', 'vif8.0', 'eth0']));
+    const plan = planRegenFirewall(flushed, policy, [web, db], new Set(['vif7.0', 'vif8.0', 'eth0']), new Set());
     const after = restore(flushed, plan.batch);
     expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0', '-i vif8.0 -j VND-SRC-vif8.0']);
     expect(rules(after, 'raw', 'VND-SRC-vif9.0')).toBeUndefined();
     expect(rules(after, 'filter', 'INPUT')).toEqual(['-j VND-INPUT']);
-    expect(planRegenFirewall(after, policy, [web, db], new Set(['vif7.0', 'vif8.0'])).batch).toBe('');
+    expect(planRegenFirewall(after, policy, [web, db], new Set(['vif7.0', 'vif8.0']), new Set()).batch).toBe('');
+  });
+
+  it('regen gives a kernel-filtered vif no chain and removes the one it had; the other vif keeps its chain', () => {
+    const both = online(online(emptyState(), web), db);
+    const plan = planRegenFirewall(both, policy, [web, db], new Set(['vif7.0', 'vif8.0']), new Set(['vif7.0']));
+    expect(plan.changes).toEqual(['- raw VND-SRC-vif7.0']);
+    const after = restore(both, plan.batch);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif8.0 -j VND-SRC-vif8.0']);
+    expect(rules(after, 'raw', 'VND-SRC-vif7.0')).toBeUndefined();
+    expect(planRegenFirewall(after, policy, [web, db], new Set(['vif7.0', 'vif8.0']), new Set(['vif7.0'])).batch).toBe('');
+    // the same vif no longer kernel-filtered (all.rp_filter became 2): its chain comes back
+    const back = restore(after, planRegenFirewall(after, policy, [web, db], new Set(['vif7.0', 'vif8.0']), new Set()).batch);
+    expect(rules(back, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif8.0 -j VND-SRC-vif8.0', '-i vif7.0 -j VND-SRC-vif7.0']);
+    expect(rules(back, 'raw', 'VND-SRC-vif7.0')).toEqual(rules(both, 'raw', 'VND-SRC-vif7.0'));
   });
 
   it('remove-firewall takes away every jump and VND chain and nothing else; again plans nothing', () => {

@@ -87,3 +87,12 @@ export async function antispoofing(box: Sandbox, save = 'iptables-save'): Promis
   const raw = (await box.inDom0([save, '-t', 'raw'])).stdout;
   return [...raw.matchAll(/^-A VND-SRC-(\S+) -s (\S+)\/32 -j RETURN$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
 }
+
+/** A counter of dom0's network stack from /proc/net/netstat (e.g. TcpExt's IPReversePathFilter: packets dropped by rp_filter). */
+export async function netstatCounter(box: Sandbox, group: string, name: string): Promise<number> {
+  const rows = (await box.inDom0(['cat', '/proc/net/netstat'])).stdout.split('\n').filter((line) => line.startsWith(`${group}: `));
+  const [names, values] = rows.map((row) => row.split(/\s+/).slice(1));
+  const at = names?.indexOf(name) ?? -1;
+  if (at < 0 || values?.[at] === undefined) throw new Error(`/proc/net/netstat has no ${group} ${name}`);
+  return Number(values[at]);
+}

@@ -36,7 +36,8 @@ describe.each([['nf_tables', 'nft'], ['legacy', 'legacy']])('firewall, iptables 
     mkdirSync(bin);
     for (const tool of ['', '-save', '-restore']) symlinkSync(`/usr/sbin/iptables-${suffix}${tool}`, join(bin, `iptables${tool}`));
     box.hookEnv = { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
-    // a Debian dom0 (systemd's sysctl defaults: loose reverse-path filtering) whose FORWARD policy is DROP (as Docker leaves it)
+    // an Ubuntu dom0 (10-network-security.conf: loose reverse-path filtering, so every vif gets its own chain) whose FORWARD
+    // policy is DROP (as Docker leaves it); test/integration/firewall-kernel.test.ts runs the attacks on kernel-filtered vifs
     await box.inDom0(['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=2', 'net.ipv4.conf.default.rp_filter=2']);
     expect((await box.inDom0([iptables, '-P', 'FORWARD', 'DROP'])).code).toBe(0);
     await box.startDnsmasq();

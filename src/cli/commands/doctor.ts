@@ -65,7 +65,7 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
   const cmdline = running ? (await readFile(`/proc/${located.pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean).slice(1) : [];
   const uplink = config.netdev || (await ctx.net.defaultRouteDevice());
   const rules = await ctx.exec('iptables', ['-w', '5', '-t', 'nat', '-S', 'POSTROUTING']).catch(() => undefined);
-  const [ruleState, facts] = await Promise.all([createFirewall(ctx.exec, config.firewall).read().catch(() => undefined), firewallFacts(ctx)]);
+  const [ruleState, facts] = await Promise.all([createFirewall(ctx.exec, config.firewall).read().catch(() => undefined), firewallFacts(ctx, 'doctor')]);
   return {
     scheme: config.scheme,
     dnsDomain: config.dnsDomain,
@@ -77,7 +77,7 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
     masquerade: rules && rules.exitCode === 0 ? { rules: rules.stdout, uplink } : undefined,
     bootMarker: await ctx.net.bootMarker(),
     lock: { held: lockSeen && { ageMs: lockSeen.ageMs, holderPid: lockSeen.holderPid, verdict: lockSeen.verdict }, journal },
-    firewall: ruleState && { state: ruleState, policy: config.firewall, ...facts },
+    firewall: ruleState && { state: ruleState, policy: config.firewall, ...facts, rpFilterOverrides: config.kernelAntispoof ? facts.rpFilterOverrides : [] },
     pool: config.pool && (await poolFacts(ctx, files)),
   };
 }

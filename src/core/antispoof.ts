@@ -1,11 +1,13 @@
-// How a vif's forged sources are stopped: by the kernel's strict reverse-path filter on that device (nothing to run per
-// online) or by its own VND-SRC chain; and the boot marker's lines that tell hooks what `network-nat-dns start` put in place.
+// How a vif's forged sources are stopped: by strict reverse-path checks (one shared rule, and the device's rp_filter;
+// nothing to run per online) or by its own VND-SRC chain; and the boot marker's lines that tell hooks what `network-nat-dns start` put in place.
 import type { FirewallPolicy } from './firewall-rules';
 
 /**
- * kernel: net.ipv4.conf.<vif>.rp_filter=1, so the kernel drops what the guest sends from any address whose route does not
- * leave through this vif (its own /32 is the only one that does); the vif has no chain. chain: VND-SRC-<vif> in the raw
- * table, and rp_filter=0 on the device (the chain checks exactly; the value also tells offline and regen-firewall which).
+ * kernel: the vif has no chain; VND-ANTISPOOF's rpfilter rule (raw, before conntrack: see antispoofTail) drops what the
+ * guest sends from any address whose route does not leave through this vif (its own /32 is the only one that does), and
+ * net.ipv4.conf.<vif>.rp_filter=1 does the same in routing, a second check that outlives a flush of the raw table and
+ * tells offline and regen-firewall the vif's mode. chain: VND-SRC-<vif> in the raw table, dispatched to past that rule,
+ * and rp_filter=0 on the device (the chain checks exactly).
  */
 export type AntispoofMode = 'kernel' | 'chain';
 
@@ -47,8 +49,10 @@ export interface OnlineModeInput {
   /** KERNEL_ANTISPOOF: no gives every vif its chain. */
   readonly allowed: boolean;
   readonly typeIf: 'vif' | 'tap';
-  /** The device was already configured (a repeated online): it keeps a chain, whatever it had before. */
+  /** The device was already configured (a repeated online): it keeps the kernel's check if it has it, else its chain. */
   readonly repeated: boolean;
+  /** The device's rp_filter now (read for a repeated online). */
+  readonly deviceRpFilter: string | undefined;
   /** An incoming migration whose address another live vif still routes (the hand-over route, metric 32). */
   readonly behindOtherVif: boolean;
   readonly allRpFilter: string | undefined;
@@ -63,9 +67,10 @@ export interface OnlineModeInput {
  * shared chains (the vif's chain comes in the same process); `all`=2 would make the device's filter loose.
  */
 export function onlineAntispoofMode(input: OnlineModeInput): AntispoofMode {
-  const usable = input.allowed && input.typeIf === 'vif' && !input.repeated && !input.behindOtherVif && input.firewallInPlace
+  const usable = input.allowed && input.typeIf === 'vif' && !input.behindOtherVif && input.firewallInPlace
     && kernelFilters(RP_FILTER_STRICT, input.allRpFilter);
-  return usable ? 'kernel' : 'chain';
+  // a repeated online keeps what the device has: left to the kernel stays so; one with a chain (or of an older version) keeps a chain
+  return usable && (!input.repeated || kernelFilters(input.deviceRpFilter, input.allRpFilter)) ? 'kernel' : 'chain';
 }
 
 const lines = (marker: string | undefined) => (marker ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
@@ -75,10 +80,14 @@ export function bootStepCovers(marker: string | undefined, network: string, upli
   return lines(marker).includes(`masquerade ${network} ${uplink}`);
 }
 
-/** The marker's line for the shared chains regen-firewall put in place: the policy they were built from. */
+/**
+ * The marker's line for the shared chains regen-firewall put in place: the policy they were built from, and that
+ * VND-ANTISPOOF ends in the rpfilter rule (a marker from a version without it covers nothing: hooks then run iptables,
+ * which adds the rule, until network-nat-dns start records it).
+ */
 export function firewallLine(policy: FirewallPolicy): string {
   const services = policy.dom0Services.map((s) => `${s.protocol}/${s.ports}`).join(',') || '-';
-  return `firewall group=${policy.group} isolate=${policy.isolate ? 'yes' : 'no'} services=${services}`;
+  return `firewall group=${policy.group} isolate=${policy.isolate ? 'yes' : 'no'} services=${services} antispoof=rpfilter`;
 }
 
 export function markerCoversFirewall(marker: string | undefined, policy: FirewallPolicy): boolean {

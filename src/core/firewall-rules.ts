@@ -3,7 +3,10 @@ import { VifError } from './errors';
 import { decode, encode, type Scheme } from './scheme';
 import { formatIPv4, parseIPv4 } from './ipv4';
 
-/** raw PREROUTING -> ANTISPOOF -> one `-i <dev> -j VND-SRC-<dev>` per vif: what each vif may send from. */
+/**
+ * raw PREROUTING -> ANTISPOOF: first one `-i <dev> -g VND-SRC-<dev>` per vif with a chain of its own (a goto: what its
+ * chain lets through returns straight to PREROUTING), then the rules for every other guest vif (antispoofTail).
+ */
 export const ANTISPOOF = 'VND-ANTISPOOF';
 /** filter FORWARD -> guests' forwarding, ahead of the host's own rules and policy. */
 export const FORWARD = 'VND-FORWARD';
@@ -35,7 +38,9 @@ export interface SharedChain {
   readonly table: Table;
   readonly name: string;
   readonly builtin: string; // jumped to from the top of this built-in chain
-  readonly rules?: readonly string[]; // undefined: the content is per vif (ANTISPOOF's dispatch rules)
+  readonly rules: readonly string[];
+  /** ANTISPOOF: the vifs' dispatch rules come first (inserted at the top), then `rules`. */
+  readonly dispatched?: boolean;
 }
 
 /** Tables -> chains -> rules (each rule as iptables-save prints it after `-A <chain> `). */
@@ -50,8 +55,27 @@ export function vifChain(device: string): string {
   return `${VIF_CHAIN_PREFIX}${device}`;
 }
 
-/** The rule in ANTISPOOF that sends a vif's packets to its own chain. */
-export const dispatchRule = (device: string): string => `-i ${device} -j ${vifChain(device)}`;
+/** The rule in ANTISPOOF that sends a vif's packets to its own chain, and past the tail: a vif with a chain is checked by it alone. */
+export const dispatchRule = (device: string): string => `-i ${device} -g ${vifChain(device)}`;
+/** Versions before the tail dispatched with a jump: what the chain let through went on through ANTISPOOF. */
+export const legacyDispatchRule = (device: string): string => `-i ${device} -j ${vifChain(device)}`;
+const DISPATCH = new RegExp(`^-i (\\S+) -([gj]) ${VIF_CHAIN_PREFIX}(\\S+)$`);
+
+/** A dispatch rule's device and spelling ('goto' now, 'jump' from an older version); undefined for any other rule. */
+export function parseDispatch(rule: string): { device: string; legacy: boolean } | undefined {
+  const match = DISPATCH.exec(rule);
+  return match && match[1] === match[3] ? { device: match[1]!, legacy: match[2] === 'j' } : undefined;
+}
+
+/** ANTISPOOF's dispatch rules all come before its own (the tail): a vif's chain decides before the tail could. */
+export function dispatchFirst(rules: readonly string[]): boolean {
+  const firstOwn = rules.findIndex((rule) => parseDispatch(rule) === undefined);
+  return firstOwn === -1 || rules.slice(firstOwn).every((rule) => parseDispatch(rule) === undefined);
+}
+
+/** A chain's own rules: for ANTISPOOF, what follows (or sits among) the vifs' dispatch rules. */
+export const ownRules = (chain: SharedChain, rules: readonly string[]): readonly string[] =>
+  chain.dispatched ? rules.filter((rule) => parseDispatch(rule) === undefined) : rules;
 export const jumpRule = (chain: string): string => `-j ${chain}`;
 
 /** A vif may send from its guest's address, and DHCP from 0.0.0.0:68 to :67; everything else it sends is dropped before routing. */
@@ -61,11 +85,26 @@ export function vifRules(vmIp: string): string[] {
 
 const groupText = (group: number) => `0x${group.toString(16)}`;
 
+/**
+ * Every guest vif without a chain of its own (one the kernel's reverse-path filter is left to): DHCP from 0.0.0.0, no
+ * other zero source, and no source whose route does not leave through the vif it came in on (`-m rpfilter`, strict).
+ * Here in raw PREROUTING the check comes before conntrack sees the packet and before UDP early demux, which hands a
+ * datagram for a connected socket of dom0's the route cached on that socket and so skips the kernel's own rp_filter.
+ */
+export function antispoofTail(group: number): string[] {
+  const guests = `-m devgroup --src-group ${groupText(group)}`;
+  return [
+    `-s 0.0.0.0/32 -p udp -m udp --sport 68 --dport 67 ${guests} -j RETURN`,
+    `-s 0.0.0.0/32 ${guests} -j DROP`,
+    `${guests} -m rpfilter --invert -j DROP`,
+  ];
+}
+
 export function sharedChains(policy: FirewallPolicy): SharedChain[] {
   const g = groupText(policy.group);
   const services = policy.dom0Services.map((s) => `-p ${s.protocol} -m ${s.protocol} --dport ${s.ports} -j ACCEPT`);
   return [
-    { table: 'raw', name: ANTISPOOF, builtin: 'PREROUTING' },
+    { table: 'raw', name: ANTISPOOF, builtin: 'PREROUTING', dispatched: true, rules: antispoofTail(policy.group) },
     {
       table: 'filter', name: FORWARD, builtin: 'FORWARD', rules: [
         ...(policy.isolate ? [`-m devgroup --src-group ${g} --dst-group ${g} -j DROP`] : []),

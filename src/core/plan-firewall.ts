@@ -7,7 +7,7 @@
 // duplicate a rule. The only unguarded change, inserting a missing jump into a built-in chain next to an existing
 // chain (a repair after someone removed it), is flagged `needsLock` and applied under the hooks' lock.
 import {
-  ANTISPOOF, chainRules, countRule, dispatchRule, jumpRule, sharedChains, vifChain, vifChainDevices, vifRules,
+  ANTISPOOF, chainRules, countRule, dispatchFirst, dispatchRule, jumpRule, ownRules, parseDispatch, sharedChains, vifChain, vifChainDevices, vifRules,
   type FirewallPolicy, type RuleState, type Table, type VifBinding,
 } from './firewall-rules';
 
@@ -44,6 +44,33 @@ class Batch {
 
 const same = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && a.length === b.length && a.every((r, i) => r === b[i]);
 
+/** The state with one chain's rules replaced: what the rest of a plan sees after a change earlier in its batch. */
+function withRules(state: RuleState, table: Table, chain: string, rules: readonly string[]): RuleState {
+  const tables = new Map(state);
+  tables.set(table, new Map(state.get(table)).set(chain, rules));
+  return tables;
+}
+
+/**
+ * An older version's dispatch rules (`-j`: what the vif's chain let through went on to ANTISPOOF's tail) become gotos at
+ * the top, one per device; the rest of the plan works from the converted state.
+ */
+function convertLegacyDispatch(state: RuleState, batch: Batch): RuleState {
+  const current = chainRules(state, 'raw', ANTISPOOF) ?? [];
+  if (!current.some((rule) => parseDispatch(rule)?.legacy)) return state;
+  const next = current.filter((rule) => !parseDispatch(rule)?.legacy);
+  for (const rule of current) {
+    const device = parseDispatch(rule)?.legacy ? parseDispatch(rule)!.device : undefined;
+    if (device === undefined) continue;
+    batch.add('raw', `-D ${ANTISPOOF} ${rule}`);
+    if (next.includes(dispatchRule(device))) continue;
+    batch.add('raw', `-I ${ANTISPOOF} 1 ${dispatchRule(device)}`);
+    next.unshift(dispatchRule(device));
+    batch.changes.push(`~ raw ${ANTISPOOF} ${dispatchRule(device)} (was a jump)`);
+  }
+  return withRules(state, 'raw', ANTISPOOF, next);
+}
+
 /** The shared chains exist with the wanted content, each jumped to once from the top of its built-in chain. */
 function ensureShared(state: RuleState, policy: FirewallPolicy, batch: Batch): void {
   for (const chain of sharedChains(policy)) {
@@ -51,7 +78,7 @@ function ensureShared(state: RuleState, policy: FirewallPolicy, batch: Batch): v
     const jump = jumpRule(chain.name);
     if (current === undefined) {
       batch.add(chain.table, `-N ${chain.name}`);
-      batch.fill(chain.table, chain.name, chain.rules ?? []);
+      batch.fill(chain.table, chain.name, chain.rules);
       batch.add(chain.table, `-I ${chain.builtin} 1 ${jump}`);
       batch.changes.push(`+ ${chain.table} ${chain.name} (from ${chain.builtin})`);
       continue;
@@ -64,8 +91,11 @@ function ensureShared(state: RuleState, policy: FirewallPolicy, batch: Batch): v
     }
     for (let i = 1; i < jumps; i++) batch.add(chain.table, `-D ${chain.builtin} ${jump}`);
     if (jumps > 1) batch.changes.push(`- ${chain.table} ${chain.builtin} ${jump} (${jumps - 1} duplicate(s))`);
-    if (chain.rules && !same(current, chain.rules)) {
-      batch.add(chain.table, `-F ${chain.name}`);
+    const own = ownRules(chain, current);
+    if (!same(own, chain.rules) || (chain.dispatched && !dispatchFirst(current))) {
+      // ANTISPOOF keeps its vifs' dispatch rules: only its own rules go, and come back after them
+      if (chain.dispatched) batch.add(chain.table, ...own.map((rule) => `-D ${chain.name} ${rule}`));
+      else batch.add(chain.table, `-F ${chain.name}`);
       batch.fill(chain.table, chain.name, chain.rules);
       batch.changes.push(`~ ${chain.table} ${chain.name} (${chain.rules.length} rules)`);
     }
@@ -81,7 +111,7 @@ function addVif(state: RuleState, vif: VifBinding, batch: Batch): readonly strin
   if (current === undefined || dispatches === 0) {
     batch.add('raw', `-N ${chain}`);
     batch.fill('raw', chain, wanted);
-    batch.add('raw', `-A ${ANTISPOOF} ${dispatchRule(vif.device)}`);
+    batch.add('raw', `-I ${ANTISPOOF} 1 ${dispatchRule(vif.device)}`);
     batch.changes.push(`+ raw ${chain}: ${vif.device} may send from ${vif.vmIp}`);
     return current;
   }
@@ -105,16 +135,18 @@ function removeVif(state: RuleState, device: string, batch: Batch): void {
 }
 
 /** online: the shared chains, then this vif's chain with exactly one dispatch rule. */
-export function planAddVif(state: RuleState, policy: FirewallPolicy, vif: VifBinding): AddVifPlan {
+export function planAddVif(read: RuleState, policy: FirewallPolicy, vif: VifBinding): AddVifPlan {
   const batch = new Batch();
+  const state = convertLegacyDispatch(read, batch);
   ensureShared(state, policy, batch);
   const previous = addVif(state, vif, batch);
   return { ...batch.plan(), previous };
 }
 
 /** Put a vif's chain back as it was before a failed online (or remove it if it was new). */
-export function planRestoreVif(state: RuleState, device: string, previous: readonly string[] | undefined): FirewallPlan {
+export function planRestoreVif(read: RuleState, device: string, previous: readonly string[] | undefined): FirewallPlan {
   const batch = new Batch();
+  const state = convertLegacyDispatch(read, batch);
   const chain = vifChain(device);
   if (previous === undefined) removeVif(state, device, batch);
   else if (chainRules(state, 'raw', chain) !== undefined && !same(chainRules(state, 'raw', chain), previous)) {
@@ -126,9 +158,9 @@ export function planRestoreVif(state: RuleState, device: string, previous: reado
 }
 
 /** offline: the vif's dispatch rules and chain go; the shared chains stay; nothing present is nothing to do. */
-export function planRemoveVif(state: RuleState, device: string): FirewallPlan {
+export function planRemoveVif(read: RuleState, device: string): FirewallPlan {
   const batch = new Batch();
-  removeVif(state, device, batch);
+  removeVif(convertLegacyDispatch(read, batch), device, batch);
   return batch.plan();
 }
 
@@ -151,11 +183,11 @@ export function blindAddVif(policy: FirewallPolicy, vif: VifBinding): AddVifPlan
   const batch = new Batch();
   const chain = vifChain(vif.device);
   for (const shared of sharedChains(policy)) {
-    batch.add(shared.table, `-C ${shared.builtin} ${jumpRule(shared.name)}`, ...(shared.rules ?? []).map((rule) => `-C ${shared.name} ${rule}`));
+    batch.add(shared.table, `-C ${shared.builtin} ${jumpRule(shared.name)}`, ...shared.rules.map((rule) => `-C ${shared.name} ${rule}`));
   }
   batch.add('raw', `-N ${chain}`);
   batch.fill('raw', chain, vifRules(vif.vmIp));
-  batch.add('raw', `-A ${ANTISPOOF} ${dispatchRule(vif.device)}`);
+  batch.add('raw', `-I ${ANTISPOOF} 1 ${dispatchRule(vif.device)}`);
   batch.changes.push(`+ raw ${chain}: ${vif.device} may send from ${vif.vmIp}`);
   return { ...batch.plan(), previous: undefined };
 }
@@ -165,9 +197,10 @@ export function blindAddVif(policy: FirewallPolicy, vif: VifBinding): AddVifPlan
  * filter (`kernelFiltered`: rp_filter=1, see core/antispoof.ts) and none for those it does, and no chain left for a
  * device that no longer exists. Run under the hooks' lock.
  */
-export function planRegenFirewall(state: RuleState, policy: FirewallPolicy, running: readonly VifBinding[], existingDevices: ReadonlySet<string>,
+export function planRegenFirewall(read: RuleState, policy: FirewallPolicy, running: readonly VifBinding[], existingDevices: ReadonlySet<string>,
   kernelFiltered: ReadonlySet<string>): FirewallPlan {
   const batch = new Batch();
+  const state = convertLegacyDispatch(read, batch);
   ensureShared(state, policy, batch);
   const seen = new Set<string>();
   for (const vif of running) {

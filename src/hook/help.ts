@@ -17,9 +17,11 @@ online: hostname from the domain name (2nd vif: <name>-2 ...), address from /etc
   machine number (10.<machine>.<y>, dom0 side y|128), "MAC IP" in /etc/ethers, SIGHUP dnsmasq, anti-spoofing,
   address + host route + device group + proxy ARP on the vif (no IPv6), IPv4 forwarding, MASQUERADE; writes
   hotplug-status=connected. Anti-spoofing: after network-nat-dns start (KERNEL_ANTISPOOF=yes), a new PV vif
-  gets rp_filter=1 (the kernel drops sources not routed back through it) and no iptables run; otherwise (an
-  emulated NIC, a migration's receiving vif, all.rp_filter=2, no boot step) its own chain VND-SRC-<vif> (raw)
-  and the shared chains VND-ANTISPOOF/VND-FORWARD/VND-INPUT if missing.
+  gets no chain and no iptables run: VND-ANTISPOOF's shared rpfilter rule (raw, before conntrack) and
+  rp_filter=1 on the vif drop sources not routed back through it; a repeated online keeps what the vif has;
+  otherwise (an emulated NIC, a migration's receiving vif, all.rp_filter=2, a sysctl line that would reset
+  new vifs' rp_filter, KERNEL_ANTISPOOF=no, no boot step) its own chain VND-SRC-<vif> (raw) and the shared
+  chains VND-ANTISPOOF/VND-FORWARD/VND-INPUT if missing.
 offline: takes the vif down; removes its route, address, device group, proxy ARP, anti-spoofing chain (if it
   has one) and /etc/ethers line; /etc/hosts keeps the name's address.
 

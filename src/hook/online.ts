@@ -70,14 +70,20 @@ export async function online(event: UpEvent, deps: HookDeps): Promise<OnlineOutc
     // died without its rollback; seen once commands ran synchronously)
     const marker = await net.bootMarker();
     const masqueradeToCheck = uplink && !bootStepCovers(marker, config.scheme.text, uplink);
+    const deviceRpFilter = repeated ? (await net.rpFilter(device))?.trim() : undefined;
     const mode = onlineAntispoofMode({
-      allowed: config.kernelAntispoof, typeIf: event.typeIf, repeated, behindOtherVif: role === 'incoming' && otherHolder !== undefined,
+      allowed: config.kernelAntispoof, typeIf: event.typeIf, repeated, deviceRpFilter, behindOtherVif: role === 'incoming' && otherHolder !== undefined,
       allRpFilter: await net.rpFilter('all'), firewallInPlace: markerCoversFirewall(marker, config.firewall) && markerAllowsKernel(marker),
     });
     // anti-spoofing is in place before the device joins the guests' group; both are independent of the shared MASQUERADE check
     const antispoof = mode === 'kernel'
-      ? net.setRpFilter(device, RP_FILTER_STRICT)
-      : net.setRpFilter(device, RP_FILTER_OFF).then(() => deps.firewall.addVif({ device, vmIp }, underLock(files))).then((rules) => { undo.push(rules.undo); });
+      ? (deviceRpFilter === RP_FILTER_STRICT ? Promise.resolve() : net.setRpFilter(device, RP_FILTER_STRICT))
+      : deps.firewall.addVif({ device, vmIp }, underLock(files)).then(async (rules) => {
+        undo.push(rules.undo);
+        // the chain first, then the kernel's check off: a vif the kernel checked is never left unchecked, and gets it back if this online fails
+        if (deviceRpFilter === RP_FILTER_STRICT) undo.push(() => net.setRpFilter(device, RP_FILTER_STRICT));
+        await net.setRpFilter(device, RP_FILTER_OFF);
+      });
     const [, masquerade] = await Promise.all([
       antispoof.then(() => { deps.mark('firewall'); return net.up(vif); }),
       masqueradeToCheck ? net.ensureMasquerade(config.scheme.text, uplink, underLock(files)) : Promise.resolve(undefined),

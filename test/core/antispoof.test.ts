@@ -22,14 +22,18 @@ describe('anti-spoofing mode', () => {
     expect(kernelFilters(device, all)).toBe(expected);
   });
 
-  const base: OnlineModeInput = { allowed: true, typeIf: 'vif', repeated: false, behindOtherVif: false, allRpFilter: '0', firewallInPlace: true };
+  const base: OnlineModeInput = { allowed: true, typeIf: 'vif', repeated: false, deviceRpFilter: undefined, behindOtherVif: false, allRpFilter: '0', firewallInPlace: true };
   it.each<[string, Partial<OnlineModeInput>, 'kernel' | 'chain']>([
     ['a new PV vif after the boot step', {}, 'kernel'],
     ['all=1', { allRpFilter: '1' }, 'kernel'],
     ['KERNEL_ANTISPOOF=no', { allowed: false }, 'chain'],
     ['an emulated NIC (its route loses to the PV vif\'s)', { typeIf: 'tap' }, 'chain'],
     ['a migration\'s receiver behind the sender\'s route', { behindOtherVif: true }, 'chain'],
-    ['a repeated online (the device may have a chain)', { repeated: true }, 'chain'],
+    ['a repeated online of a vif with a chain (rp_filter=0)', { repeated: true, deviceRpFilter: '0' }, 'chain'],
+    ['a repeated online of a vif configured by an older version (rp_filter as the sysctl default left it)', { repeated: true, deviceRpFilter: '2' }, 'chain'],
+    ['a repeated online of a vif the kernel checks: it stays so (no window without a check)', { repeated: true, deviceRpFilter: '1' }, 'kernel'],
+    ['a repeated online of a vif the kernel checks, now KERNEL_ANTISPOOF=no', { repeated: true, deviceRpFilter: '1', allowed: false }, 'chain'],
+    ['a repeated online of a vif the kernel checks, now all=2', { repeated: true, deviceRpFilter: '1', allRpFilter: '2' }, 'chain'],
     ['all=2 (loose everywhere)', { allRpFilter: '2' }, 'chain'],
     ['no boot step (the online creates the shared chains)', { firewallInPlace: false }, 'chain'],
   ])('%s: %s', (_, change, mode) => {
@@ -39,16 +43,17 @@ describe('anti-spoofing mode', () => {
 
 describe('boot marker', () => {
   it('names the policy the shared chains were built from', () => {
-    expect(firewallLine(policy)).toBe('firewall group=4646 isolate=no services=-');
-    expect(firewallLine(withSsh)).toBe('firewall group=4646 isolate=yes services=tcp/22,udp/6000:6010');
+    expect(firewallLine(policy)).toBe('firewall group=4646 isolate=no services=- antispoof=rpfilter');
+    expect(firewallLine(withSsh)).toBe('firewall group=4646 isolate=yes services=tcp/22,udp/6000:6010 antispoof=rpfilter');
   });
 
   it.each<[string | undefined, boolean, boolean]>([
     [undefined, false, false],
     ['', false, false],
     ['masquerade 10.0.0.0/8 eth0\n', true, false],
-    ['masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=no services=-\n', true, true],
-    ['firewall group=4646 isolate=no services=-\n', false, true],
+    ['masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=no services=- antispoof=rpfilter\n', true, true],
+    ['firewall group=4646 isolate=no services=- antispoof=rpfilter\n', false, true],
+    ['masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=no services=-\nkernel-antispoof\n', true, false], // an older version's: no rpfilter rule
     ['masquerade 10.0.0.0/8 eth1\nfirewall group=4646 isolate=yes services=-\n', false, false], // another uplink, another policy
     ['masquerade 10.0.0.0/8 eth0 extra\nfirewall group=46460 isolate=no services=-\n', false, false], // whole lines only
   ])('%j: masquerade covered %s, firewall covered %s', (marker, masquerade, firewall) => {
@@ -59,10 +64,10 @@ describe('boot marker', () => {
   it('regen-firewall replaces only its own lines; remove-firewall takes them out; nothing left is empty', () => {
     const booted = 'masquerade 10.0.0.0/8 eth0\n';
     const recorded = markerWithFirewall(booted, policy, true);
-    expect(recorded).toBe('masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=no services=-\nkernel-antispoof\n');
+    expect(recorded).toBe('masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=no services=- antispoof=rpfilter\nkernel-antispoof\n');
     expect([markerCoversFirewall(recorded, policy), markerAllowsKernel(recorded), markerAllowsKernel(markerWithFirewall(booted, policy, false))]).toEqual([true, true, false]);
     expect(markerWithFirewall(recorded, policy, true)).toBe(recorded);
-    expect(markerWithFirewall(recorded, withSsh, false)).toBe('masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=yes services=tcp/22,udp/6000:6010\n');
+    expect(markerWithFirewall(recorded, withSsh, false)).toBe('masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=yes services=tcp/22,udp/6000:6010 antispoof=rpfilter\n');
     expect(markerWithFirewall(recorded, undefined, true)).toBe(booted);
     expect(markerWithFirewall(markerWithFirewall(undefined, policy, true), undefined, false)).toBe('');
     expect(markerWithFirewall(undefined, undefined, false)).toBe('');

@@ -12,5 +12,5 @@ export const db = { device: 'vif8.0', vmIp: '10.0.2.1' };
 export function healthyFirewall(): FirewallInput {
   let state: RuleState = emptyState();
   for (const vif of [web, db]) state = restore(state, planAddVif(state, policy, vif).batch);
-  return { state, policy, running: [web, db], groups: new Map([['eth0', 0], ['vif7.0', 4646], ['vif8.0', 4646]]), kernelFiltered: new Set(), kernelAllowed: true, rpFilterOverrides: [] };
+  return { state, policy, running: [web, db], groups: new Map([['eth0', 0], ['vif7.0', 4646], ['vif8.0', 4646]]), kernelFiltered: new Set(), loosened: new Set(), kernelAllowed: true, rpFilterOverrides: [] };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSave, parseServices, runningVifs, sharedChains, vifChain, vifChainDevices, vifRules } from '../../src/core/firewall-rules';
+import { antispoofTail, dispatchFirst, dispatchRule, ownRules, parseDispatch, parseSave, parseServices, runningVifs, sharedChains, vifChain, vifChainDevices, vifRules } from '../../src/core/firewall-rules';
 import { parseScheme } from '../../src/core/scheme';
 
 const policy = { group: 4646, isolate: false, dom0Services: [] };
@@ -79,5 +79,36 @@ COMMIT
     const scheme = parseScheme('10.0.0.0/8');
     expect(runningVifs(scheme, [['eth0', '192.0.2.1'], ['vif7.0', '10.0.1.129'], ['vif9.0', '10.0.1.129'], ['vif8.1', '10.0.2.130'], ['lo', '127.0.0.1'], ['odd', '10.0.3.1']]))
       .toEqual([{ device: 'vif7.0', vmIp: '10.0.1.1' }, { device: 'vif9.0', vmIp: '10.0.1.1' }, { device: 'vif8.1', vmIp: '10.0.2.2' }]);
+  });
+
+  it('the tail for vifs without a chain: DHCP from 0.0.0.0, no other zero source, strict reverse path; only for the guests\' group', () => {
+    expect(antispoofTail(4646)).toEqual([
+      '-s 0.0.0.0/32 -p udp -m udp --sport 68 --dport 67 -m devgroup --src-group 0x1226 -j RETURN',
+      '-s 0.0.0.0/32 -m devgroup --src-group 0x1226 -j DROP',
+      '-m devgroup --src-group 0x1226 -m rpfilter --invert -j DROP',
+    ]);
+    expect(sharedChains(policy)[0]).toMatchObject({ name: 'VND-ANTISPOOF', dispatched: true, rules: antispoofTail(4646) });
+  });
+
+  it.each<[string, { device: string; legacy: boolean } | undefined]>([
+    ['-i vif7.0 -g VND-SRC-vif7.0', { device: 'vif7.0', legacy: false }],
+    ['-i vif7.0 -j VND-SRC-vif7.0', { device: 'vif7.0', legacy: true }], // before the tail
+    ['-i vif7.0 -g VND-SRC-vif70', undefined], // another device's chain
+    ['-i vif1 -g VND-SRC-vif10', undefined],
+    ['-m devgroup --src-group 0x1226 -m rpfilter --invert -j DROP', undefined],
+    ['-i vif7.0 -j DROP', undefined],
+  ])('dispatch rule %j', (rule, parsed) => {
+    expect(parseDispatch(rule)).toEqual(parsed);
+  });
+
+  it('ANTISPOOF\'s own rules are what is not a dispatch rule; the dispatch rules must all come first', () => {
+    const [antispoof] = sharedChains(policy);
+    const tail = antispoofTail(4646);
+    const rules = [dispatchRule('vif8.0'), '-i vif7.0 -j VND-SRC-vif7.0', ...tail];
+    expect(ownRules(antispoof!, rules)).toEqual(tail);
+    expect(ownRules(sharedChains(policy)[1]!, rules)).toEqual(rules); // other chains have no dispatch rules
+    expect([dispatchFirst(rules), dispatchFirst([]), dispatchFirst(tail), dispatchFirst([dispatchRule('vif8.0')])]).toEqual([true, true, true, true]);
+    expect(dispatchFirst([...tail, dispatchRule('vif8.0')])).toBe(false);
+    expect(dispatchFirst([dispatchRule('vif7.0'), tail[0]!, dispatchRule('vif8.0'), ...tail.slice(1)])).toBe(false);
   });
 });

@@ -13,7 +13,7 @@ export function emptyState(): MutableState {
 export function restore(state: RuleState, batch: string): MutableState {
   const next: MutableState = new Map([...state].map(([t, chains]) => [t, new Map([...chains].map(([c, rules]) => [c, [...rules]]))]));
   let table: Map<string, string[]> | undefined;
-  const referenced = (chain: string) => [...table!.values()].some((rules) => rules.some((r) => r.endsWith(`-j ${chain}`)));
+  const referenced = (chain: string) => [...table!.values()].some((rules) => rules.some((r) => r.endsWith(`-j ${chain}`) || r.endsWith(`-g ${chain}`)));
   for (const line of batch.split('\n').filter(Boolean)) {
     if (line.startsWith('*')) { table = next.get(line.slice(1)) ?? new Map(); next.set(line.slice(1), table); continue; }
     if (line === 'COMMIT') continue;
@@ -25,7 +25,7 @@ export function restore(state: RuleState, batch: string): MutableState {
       case '-X': if (!rules) fail('no chain'); if (rules.length || referenced(chain!)) fail('busy'); table!.delete(chain!); break;
       case '-F': if (!rules) fail('no chain'); rules.length = 0; break;
       case '-A': if (!rules) fail('no chain'); if (!target(rest, table!)) fail('no target'); rules.push(rest); break;
-      case '-I': { if (!rules) fail('no chain'); const [, n, rule] = /^(\d+) (.*)$/.exec(rest)!; rules.splice(Number(n) - 1, 0, rule!); break; }
+      case '-I': { if (!rules) fail('no chain'); const [, n, rule] = /^(\d+) (.*)$/.exec(rest)!; if (!target(rule!, table!)) fail('no target'); rules.splice(Number(n) - 1, 0, rule!); break; }
       case '-C': if (!rules?.includes(rest)) fail('no such rule'); break;
       case '-D': { const i = rules?.indexOf(rest) ?? -1; if (i === -1) fail('no such rule'); rules!.splice(i, 1); break; }
       default: fail('unknown line');
@@ -35,7 +35,7 @@ export function restore(state: RuleState, batch: string): MutableState {
 }
 
 function target(rule: string, table: Map<string, string[]>): boolean {
-  const jump = / -j (\S+)$|^-j (\S+)$/.exec(rule);
+  const jump = / -[jg] (\S+)$|^-[jg] (\S+)$/.exec(rule);
   const name = jump?.[1] ?? jump?.[2];
   return name === undefined || ['ACCEPT', 'DROP', 'RETURN'].includes(name) || table.has(name);
 }

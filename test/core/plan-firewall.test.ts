@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSave, type FirewallPolicy, type RuleState } from '../../src/core/firewall-rules';
+import { antispoofTail, parseSave, type FirewallPolicy, type RuleState } from '../../src/core/firewall-rules';
 import { blindAddVif, blindRemoveVif, planAddVif, planRegenFirewall, planRemoveFirewall, planRemoveVif, planRestoreVif } from '../../src/core/plan-firewall';
 import { emptyState, restore, save } from './iptables-sim';
 
@@ -8,6 +8,10 @@ const web = { device: 'vif7.0', vmIp: '10.0.1.1' };
 const db = { device: 'vif8.0', vmIp: '10.0.2.1' };
 const rules = (state: RuleState, table: string, chain: string) => state.get(table)?.get(chain);
 const online = (state: RuleState, vif = web, p = policy) => restore(state, planAddVif(state, p, vif).batch);
+const TAIL = antispoofTail(policy.group);
+const goto = (device: string) => `-i ${device} -g VND-SRC-${device}`;
+/** ANTISPOOF as wanted: the dispatch rules of the vifs with chains (the newest first: each is inserted at the top), then the tail. */
+const antispoof = (...devices: string[]) => [...devices.map(goto), ...TAIL];
 
 describe('firewall plans', () => {
   it('the first online creates the shared chains, their jumps at the top, and the vif\'s chain with one dispatch rule', () => {
@@ -16,11 +20,11 @@ describe('firewall plans', () => {
     const plan = planAddVif(before, policy, web);
     expect(plan.needsLock).toBe(false);
     expect(plan.previous).toBeUndefined();
-    expect(plan.batch).toMatch(/^\*raw\n-N VND-ANTISPOOF\n-I PREROUTING 1 -j VND-ANTISPOOF\n-N VND-SRC-vif7.0\n/);
+    expect(plan.batch).toMatch(/^\*raw\n-N VND-ANTISPOOF\n(-A VND-ANTISPOOF .*\n){3}-I PREROUTING 1 -j VND-ANTISPOOF\n-N VND-SRC-vif7.0\n/);
     const after = restore(before, plan.batch);
     expect(rules(after, 'filter', 'FORWARD')).toEqual(['-j VND-FORWARD', '-j DOCKER-USER-LIKE']);
     expect(rules(after, 'filter', 'INPUT')).toEqual(['-j VND-INPUT']);
-    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0']);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif7.0'));
     expect(rules(after, 'raw', 'VND-SRC-vif7.0')).toEqual(['-s 10.0.1.1/32 -j RETURN', '-s 0.0.0.0/32 -p udp -m udp --sport 68 --dport 67 -j RETURN', '-j DROP']);
   });
 
@@ -41,7 +45,7 @@ describe('firewall plans', () => {
     state = restore(fresh, planAddVif(fresh, policy, web).batch);
     expect(() => restore(state, planAddVif(fresh, policy, db).batch)).toThrow(/chain exists/);
     state = online(state, db);
-    expect(rules(state, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0', '-i vif8.0 -j VND-SRC-vif8.0']);
+    expect(rules(state, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif8.0', 'vif7.0'));
     expect(rules(state, 'raw', 'PREROUTING')).toEqual(['-j VND-ANTISPOOF']);
   });
 
@@ -64,18 +68,18 @@ describe('firewall plans', () => {
     const sender = { device: 'vif5.0', vmIp: '10.0.1.1' };
     const receiver = { device: 'vif6.0', vmIp: '10.0.1.1' };
     const both = online(online(emptyState(), sender), receiver);
-    expect(rules(both, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif5.0 -j VND-SRC-vif5.0', '-i vif6.0 -j VND-SRC-vif6.0']);
+    expect(rules(both, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif6.0', 'vif5.0'));
     const after = restore(both, planRemoveVif(both, sender.device).batch);
-    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif6.0 -j VND-SRC-vif6.0']);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif6.0'));
     expect(rules(after, 'raw', 'VND-SRC-vif6.0')).toEqual(rules(both, 'raw', 'VND-SRC-vif6.0'));
     expect(rules(after, 'raw', 'VND-SRC-vif5.0')).toBeUndefined();
   });
 
   it('offline removes the vif\'s chain and every copy of its dispatch rule; offline again plans nothing', () => {
     let state = online(online(emptyState(), db));
-    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).push('-i vif7.0 -j VND-SRC-vif7.0'); // a duplicate from an older version
+    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).unshift(goto('vif7.0'), '-i vif7.0 -j VND-SRC-vif7.0'); // a duplicate, and an older version's jump
     state = restore(state, planRemoveVif(state, web.device).batch);
-    expect(rules(state, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif8.0 -j VND-SRC-vif8.0']);
+    expect(rules(state, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif8.0'));
     expect(planRemoveVif(state, web.device).batch).toBe('');
   });
 
@@ -87,6 +91,8 @@ describe('firewall plans', () => {
     const doubled = restore(state, '');
     doubled.get('raw')!.get('VND-ANTISPOOF')!.push('-i vif7.0 -j VND-SRC-vif7.0');
     expect(() => restore(doubled, blindRemoveVif(web.device).batch)).toThrow(/busy/);
+    const legacy = restore(state, `*raw\n-D VND-ANTISPOOF ${goto('vif7.0')}\n-I VND-ANTISPOOF 1 -i vif7.0 -j VND-SRC-vif7.0\nCOMMIT\n`);
+    expect(() => restore(legacy, blindRemoveVif(web.device).batch)).toThrow(/no such rule/); // an older version's: planned from a read
   });
 
   it('online\'s blind first try adds a new vif exactly as planAddVif would, without a read, once the shared chains are in place', () => {
@@ -128,19 +134,19 @@ describe('firewall plans', () => {
 
   it('a duplicated dispatch rule or built-in jump is trimmed to one by the next online', () => {
     const state = online(emptyState());
-    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).push('-i vif7.0 -j VND-SRC-vif7.0');
+    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).unshift(goto('vif7.0'));
     (state.get('filter')!.get('FORWARD') as string[]).push('-j VND-FORWARD');
     const fixed = online(state);
-    expect(rules(fixed, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0']);
+    expect(rules(fixed, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif7.0'));
     expect(rules(fixed, 'filter', 'FORWARD')).toEqual(['-j VND-FORWARD']);
   });
 
   it('a vif chain left without its dispatch rule is re-created behind a guard (-X fails if a jump appeared meanwhile)', () => {
     const state = online(emptyState());
-    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).length = 0;
+    (state.get('raw')!.get('VND-ANTISPOOF') as string[]).shift();
     const plan = planAddVif(state, policy, web);
     expect(plan.batch).toContain('-F VND-SRC-vif7.0\n-X VND-SRC-vif7.0\n-N VND-SRC-vif7.0\n');
-    expect(rules(restore(state, plan.batch), 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0']);
+    expect(rules(restore(state, plan.batch), 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif7.0'));
   });
 
   it('a missing built-in jump next to an existing chain is the one change that needs the lock', () => {
@@ -163,7 +169,7 @@ describe('firewall plans', () => {
     const flushed = parseSave(save(running).replace(/^-A (PREROUTING|INPUT|FORWARD|VND-ANTISPOOF) .*\n/gm, ''));
     const plan = planRegenFirewall(flushed, policy, [web, db], new Set(['vif7.0', 'vif8.0', 'eth0']), new Set());
     const after = restore(flushed, plan.batch);
-    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif7.0 -j VND-SRC-vif7.0', '-i vif8.0 -j VND-SRC-vif8.0']);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif8.0', 'vif7.0'));
     expect(rules(after, 'raw', 'VND-SRC-vif9.0')).toBeUndefined();
     expect(rules(after, 'filter', 'INPUT')).toEqual(['-j VND-INPUT']);
     expect(planRegenFirewall(after, policy, [web, db], new Set(['vif7.0', 'vif8.0']), new Set()).batch).toBe('');
@@ -174,13 +180,51 @@ describe('firewall plans', () => {
     const plan = planRegenFirewall(both, policy, [web, db], new Set(['vif7.0', 'vif8.0']), new Set(['vif7.0']));
     expect(plan.changes).toEqual(['- raw VND-SRC-vif7.0']);
     const after = restore(both, plan.batch);
-    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif8.0 -j VND-SRC-vif8.0']);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif8.0'));
     expect(rules(after, 'raw', 'VND-SRC-vif7.0')).toBeUndefined();
     expect(planRegenFirewall(after, policy, [web, db], new Set(['vif7.0', 'vif8.0']), new Set(['vif7.0'])).batch).toBe('');
     // the same vif no longer kernel-filtered (all.rp_filter became 2): its chain comes back
     const back = restore(after, planRegenFirewall(after, policy, [web, db], new Set(['vif7.0', 'vif8.0']), new Set()).batch);
-    expect(rules(back, 'raw', 'VND-ANTISPOOF')).toEqual(['-i vif8.0 -j VND-SRC-vif8.0', '-i vif7.0 -j VND-SRC-vif7.0']);
+    expect(rules(back, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif7.0', 'vif8.0'));
     expect(rules(back, 'raw', 'VND-SRC-vif7.0')).toEqual(rules(both, 'raw', 'VND-SRC-vif7.0'));
+  });
+
+  it('an older version\'s ANTISPOOF (a jump per vif, no tail): the next planned change converts the jumps to gotos and adds the tail, all in its one batch', () => {
+    const both = online(online(emptyState(), web), db);
+    const old = restore(both, '*raw\n-F VND-ANTISPOOF\n-A VND-ANTISPOOF -i vif7.0 -j VND-SRC-vif7.0\n-A VND-ANTISPOOF -i vif8.0 -j VND-SRC-vif8.0\nCOMMIT\n');
+    expect(() => restore(old, blindAddVif(policy, { device: 'vif9.0', vmIp: '10.0.3.1' }).batch)).toThrow(/no such rule/); // no tail: planned
+    const plan = planAddVif(old, policy, { device: 'vif9.0', vmIp: '10.0.3.1' });
+    expect(plan.changes).toEqual([
+      '~ raw VND-ANTISPOOF -i vif7.0 -g VND-SRC-vif7.0 (was a jump)', '~ raw VND-ANTISPOOF -i vif8.0 -g VND-SRC-vif8.0 (was a jump)',
+      '~ raw VND-ANTISPOOF (3 rules)', '+ raw VND-SRC-vif9.0: vif9.0 may send from 10.0.3.1',
+    ]);
+    const after = restore(old, plan.batch);
+    expect(rules(after, 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif9.0', 'vif8.0', 'vif7.0'));
+    expect(planAddVif(after, policy, web).batch).toBe('');
+    // regen and offline convert the same way; offline of an older version's vif removes it whole
+    expect(rules(restore(old, planRegenFirewall(old, policy, [web, db], new Set(), new Set()).batch), 'raw', 'VND-ANTISPOOF')).toEqual(antispoof('vif8.0', 'vif7.0'));
+    const gone = restore(old, planRemoveVif(old, web.device).batch);
+    expect(rules(gone, 'raw', 'VND-ANTISPOOF')).toEqual([goto('vif8.0')]);
+    expect(rules(gone, 'raw', 'VND-SRC-vif7.0')).toBeUndefined();
+  });
+
+  it('the tail is put back behind the dispatch rules: deleted, edited, or with a vif\'s dispatch rule appended after it', () => {
+    const both = online(online(emptyState(), web), db);
+    const cases: Array<[string, string]> = [
+      ['its rpfilter rule deleted', `-D VND-ANTISPOOF ${TAIL[2]}`],
+      ['the whole tail deleted', TAIL.map((rule) => `-D VND-ANTISPOOF ${rule}`).join('\n')],
+      ['a rule added to it', '-A VND-ANTISPOOF -j ACCEPT'],
+      ['a dispatch rule after it', `-D VND-ANTISPOOF ${goto('vif7.0')}\n-A VND-ANTISPOOF ${goto('vif7.0')}`],
+    ];
+    for (const [what, edit] of cases) {
+      const broken = restore(both, `*raw\n${edit}\nCOMMIT\n`);
+      const plan = planAddVif(broken, policy, { device: 'vif9.0', vmIp: '10.0.3.1' });
+      expect(plan.needsLock, what).toBe(false);
+      const fixed = restore(broken, plan.batch);
+      expect(rules(fixed, 'raw', 'VND-ANTISPOOF')!.slice(3), what).toEqual(TAIL);
+      expect(new Set(rules(fixed, 'raw', 'VND-ANTISPOOF')!.slice(0, 3)), what).toEqual(new Set(['vif7.0', 'vif8.0', 'vif9.0'].map(goto)));
+      expect(rules(fixed, 'raw', 'VND-SRC-vif7.0'), what).toEqual(rules(both, 'raw', 'VND-SRC-vif7.0'));
+    }
   });
 
   it('remove-firewall takes away every jump and VND chain and nothing else; again plans nothing', () => {

@@ -96,7 +96,7 @@ describe('admin CLI', () => {
     expect((await script('status')).stdout).toMatch(/forwarding=1 masquerade\(10\.0\.0\.0\/8 -> eth0\)=present firewall=present/);
     const saved = (await box.inDom0(['iptables-save'])).stdout.split('\n');
     for (const jump of ['-A PREROUTING -j VND-ANTISPOOF', '-A FORWARD -j VND-FORWARD', '-A INPUT -j VND-INPUT']) expect(saved.filter((l) => l === jump)).toHaveLength(1);
-    expect(await box.dom0File('/run/vif-nat-dns/network-started')).toBe('masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=no services=-\nkernel-antispoof\n');
+    expect(await box.dom0File('/run/vif-nat-dns/network-started')).toBe('masquerade 10.0.0.0/8 eth0\nfirewall group=4646 isolate=no services=- antispoof=rpfilter\nkernel-antispoof\n');
     // undone behind the boot step's back: hooks trust it (no iptables run per guest), doctor says so, start repairs it
     await box.inDom0(['iptables', '-w', '-t', 'nat', '-D', 'POSTROUTING', '-s', '10.0.0.0/8', '-o', 'eth0', '-j', 'MASQUERADE']);
     const guest = await box.addGuest(70, 'after-boot', ['00:16:3e:00:70:01'], { headless: true });

@@ -155,7 +155,7 @@ describe.each([['nf_tables', 'nft'], ['legacy', 'legacy']])('firewall, iptables 
     expect((await box.runHook(web.vifs[0]!, 'offline')).code).toBe(0);
     const rules = await saved();
     expect(rules).not.toContain(WEB.device);
-    expect(rules).toContain(`-A VND-ANTISPOOF -i ${DB.device} -j VND-SRC-${DB.device}`);
+    expect(rules).toContain(`-A VND-ANTISPOOF -i ${DB.device} -g VND-SRC-${DB.device}`);
     expect((await box.inDom0(['ip', '-N', '-o', 'link', 'show', 'dev', WEB.device])).stdout).toContain(' group 0 ');
     expect((await box.runHook(web.vifs[0]!, 'offline')).code).toBe(0);
     expect(await saved()).toBe(rules); // a second offline changes nothing
@@ -168,7 +168,7 @@ describe.each([['nf_tables', 'nft'], ['legacy', 'legacy']])('firewall, iptables 
     const onlines = await Promise.all([...vifs, ...vifs].map((vif) => box.runHook(vif, 'online')));
     expect(onlines.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
     const rules = (await box.inDom0([save])).stdout.split('\n');
-    for (const vif of vifs) expect(rules.filter((r) => r === `-A VND-ANTISPOOF -i vif${vif.domid}.0 -j VND-SRC-vif${vif.domid}.0`), vif.name).toHaveLength(1);
+    for (const vif of vifs) expect(rules.filter((r) => r === `-A VND-ANTISPOOF -i vif${vif.domid}.0 -g VND-SRC-vif${vif.domid}.0`), vif.name).toHaveLength(1);
     for (const jump of ['-A PREROUTING -j VND-ANTISPOOF', '-A FORWARD -j VND-FORWARD', '-A INPUT -j VND-INPUT']) expect(rules.filter((r) => r === jump)).toHaveLength(1);
     expect((await admin(['doctor'])).stdout).toMatch(/^\[ ok \] firewall: 21 vif\(s\) anti-spoofed/m);
 

@@ -77,7 +77,8 @@ async function gather(ctx: CliContext): Promise<DoctorInput> {
     masquerade: rules && rules.exitCode === 0 ? { rules: rules.stdout, uplink } : undefined,
     bootMarker: await ctx.net.bootMarker(),
     lock: { held: lockSeen && { ageMs: lockSeen.ageMs, holderPid: lockSeen.holderPid, verdict: lockSeen.verdict }, journal },
-    firewall: ruleState && { state: ruleState, policy: config.firewall, ...facts, rpFilterOverrides: config.kernelAntispoof ? facts.rpFilterOverrides : [] },
+    // for doctor, the vifs firewallFacts would give chains are those whose rp_filter=1 `all`=2 loosens
+    firewall: ruleState && { state: ruleState, policy: config.firewall, ...facts, loosened: new Set(facts.toChain), rpFilterOverrides: config.kernelAntispoof ? facts.rpFilterOverrides : [] },
     pool: config.pool && (await poolFacts(ctx, files)),
   };
 }

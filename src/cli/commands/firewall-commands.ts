@@ -56,8 +56,9 @@ export const regenFirewall: Command = {
 
 Under the hooks' lock: creates the shared chains VND-ANTISPOOF (raw), VND-FORWARD and VND-INPUT (filter) with one jump
 each from the top of PREROUTING, FORWARD and INPUT, sets their rules from the configuration (NETWORK, ISOLATE,
-DOM0_SERVICES, DEVICE_GROUP), gives every running vif (a device carrying a dom0-side address of NETWORK) its
-anti-spoofing chain VND-SRC-<device> with one jump unless the kernel checks its sources (rp_filter=1 on the vif,
+DOM0_SERVICES, DEVICE_GROUP; VND-ANTISPOOF ends in the rpfilter rule for vifs without a chain), turns an older
+version's dispatch jumps into gotos, gives every running vif (a device carrying a dom0-side address of NETWORK) its
+anti-spoofing chain VND-SRC-<device> with one goto unless the kernel checks its sources (rp_filter=1 on the vif,
 net.ipv4.conf.all.rp_filter not 2, KERNEL_ANTISPOOF=yes: then it removes the vif's chain), sets rp_filter=0 on the
 vifs it gives a chain, puts those devices in DEVICE_GROUP, and removes the chains of devices that no longer exist.
 One iptables-restore --noflush batch. Then it records in /run/vif-nat-dns/network-started that the shared chains
